@@ -1,0 +1,6 @@
+namespace HarFromScratch.Har;
+
+public static class Program
+{
+    public static int Main(string[] args) => Cli.HarCli.Run(args);
+}
