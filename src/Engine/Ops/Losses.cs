@@ -23,7 +23,7 @@ public static class Losses
             for (int j = 0; j < c; j++) target[i * c + j] = off;
             target[i * c + labels[i]] = on;
         }
-        using var t = Tensor.FromArray(target, [n, c], logits.Device);
+        var t = Tensor.FromArray(target, [n, c], logits.Device); // saved for backward: owned by the scope, not disposed here
         return SoftCrossEntropy(logits, t);
     }
 

@@ -30,7 +30,7 @@ public sealed partial class Tensor : IDisposable
     public int[] Shape { get; }
     public int Rank => Shape.Length;
     public long Numel { get; }
-    public Device Device { get; }
+    public Device Device { get; private set; }
     internal IBackend Backend => Device.Backend;
 
     public Storage Storage => _storage ?? throw new ObjectDisposedException(nameof(Tensor),
@@ -53,6 +53,19 @@ public sealed partial class Tensor : IDisposable
     public bool IsLeaf => GradFn == null;
 
     public int Size(int axis) => Shape[ShapeUtil.NormalizeAxis(axis, Rank, "Size")];
+
+    /// <summary>Moves this tensor's data to another device in place (modules move their parameters this way).</summary>
+    public void MoveTo(Device device)
+    {
+        if (device == Device) return;
+        var data = ToArray();
+        var fresh = device.Backend.Allocate(Math.Max(Numel, 1));
+        device.Backend.Upload(data, fresh, 0);
+        Storage.Release();
+        _storage = fresh;
+        Device = device;
+        Grad?.MoveTo(device);
+    }
 
     public void Dispose()
     {
