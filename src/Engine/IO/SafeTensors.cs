@@ -60,7 +60,11 @@ public static class SafeTensors
             {
                 var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan());
                 if (BitConverter.IsLittleEndian) stream.Write(bytes);
-                else foreach (var v in data) { Span<byte> b = stackalloc byte[4]; BinaryPrimitives.WriteSingleLittleEndian(b, v); stream.Write(b); }
+                else
+                {
+                    var b = new byte[4];
+                    foreach (var v in data) { BinaryPrimitives.WriteSingleLittleEndian(b, v); stream.Write(b); }
+                }
             }
         });
     }
