@@ -8,6 +8,11 @@ using static HarFromScratch.Engine.Tests.TestUtil;
 
 namespace HarFromScratch.Engine.Tests.Tensors;
 
+/// <summary>Runs alone: the live-bytes counter is per device and other tests allocate on the same device.</summary>
+[CollectionDefinition(nameof(MemoryTests), DisableParallelization = true)]
+public class MemoryTestsCollection;
+
+[Collection(nameof(MemoryTests))]
 public class MemoryTests
 {
     [Fact]
