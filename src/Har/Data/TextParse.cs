@@ -98,9 +98,72 @@ public static class TextParse
         return true;
     }
 
-    /// <summary>Parses a finite float from ASCII bytes.</summary>
+    /// <summary>
+    /// Parses a finite float from ASCII bytes. Plain decimal forms (sign, up to 19 significant digits,
+    /// optional fraction and exponent) take a fast path whose result equals float.Parse; everything
+    /// else, and any value whose double approximation lies near a float rounding boundary, goes
+    /// through float.Parse.
+    /// </summary>
     public static bool TryFloat(ReadOnlySpan<byte> token, out float value)
-        => float.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && float.IsFinite(value);
+    {
+        if (TryFastFloat(token, out value)) return true;
+        return float.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && float.IsFinite(value);
+    }
+
+    private static readonly double[] Pow10 =
+    [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+
+    internal static bool TryFastFloat(ReadOnlySpan<byte> s, out float value)
+    {
+        value = 0;
+        int i = 0, n = s.Length;
+        bool neg = false;
+        if (i < n && (s[i] == (byte)'-' || s[i] == (byte)'+')) { neg = s[i] == (byte)'-'; i++; }
+        ulong mant = 0;
+        int digits = 0, scale = 0, anyDigit = 0;
+        while (i < n && (uint)(s[i] - '0') <= 9)
+        {
+            if (mant != 0 || s[i] != '0') { if (digits == 19) return false; mant = mant * 10 + (uint)(s[i] - '0'); if (mant != 0) digits++; }
+            anyDigit = 1; i++;
+        }
+        if (i < n && s[i] == (byte)'.')
+        {
+            i++;
+            while (i < n && (uint)(s[i] - '0') <= 9)
+            {
+                if (mant != 0 || s[i] != '0') { if (digits == 19) return false; mant = mant * 10 + (uint)(s[i] - '0'); if (mant != 0) digits++; }
+                scale--; anyDigit = 1; i++;
+            }
+        }
+        if (anyDigit == 0) return false;
+        if (i < n && (s[i] == (byte)'e' || s[i] == (byte)'E'))
+        {
+            i++;
+            bool eneg = false;
+            if (i < n && (s[i] == (byte)'-' || s[i] == (byte)'+')) { eneg = s[i] == (byte)'-'; i++; }
+            int e = 0, ed = 0;
+            while (i < n && (uint)(s[i] - '0') <= 9) { if (ed++ > 4) return false; e = e * 10 + (s[i] - '0'); i++; }
+            if (ed == 0) return false;
+            scale += eneg ? -e : e;
+        }
+        if (i != n) return false;
+        if (mant == 0) { value = neg ? -0f : 0f; return true; }
+        if (scale < -22 || scale > 22) return false;
+        double d = mant;
+        d = scale < 0 ? d / Pow10[-scale] : d * Pow10[scale];
+        // d is within a few ulps of the exact value; rounding it to float is exact unless it lies
+        // near a float midpoint (or in the subnormal/overflow range): then defer to float.Parse.
+        double a = Math.Abs(d);
+        if (a < 1e-37 || a > 3e38) return false;
+        long bits = BitConverter.DoubleToInt64Bits(d);
+        long low = bits & ((1L << 29) - 1);
+        if (Math.Abs(low - (1L << 28)) <= 8) return false;
+        value = (float)(neg ? -d : d);
+        return true;
+    }
 
     /// <summary>Parses an integer from ASCII bytes.</summary>
     public static bool TryInt(ReadOnlySpan<byte> token, out int value)

@@ -144,3 +144,39 @@ public sealed class BadInputTests
         Assert.Contains("same number of rows", e.Message);
     }
 }
+
+public sealed class FastFloatTests
+{
+    [Fact]
+    public void FastPathAgreesWithFloatParseOnRealAndRandomValues()
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var tokens = new List<string>();
+        foreach (var f in new[] { "UCI-HAR/test/Inertial Signals/body_gyro_z_test.txt", "HAPT/RawData/gyro_exp02_user01.txt" })
+        {
+            var text = System.Text.Encoding.ASCII.GetString(TestData.Head(f, 400));
+            tokens.AddRange(text.Split([' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries));
+        }
+        int realTokens = tokens.Count;
+        var r = new Random(5);
+        for (int i = 0; i < 200_000; i++)
+        {
+            double v = (r.NextDouble() - 0.5) * Math.Pow(10, r.Next(-30, 30));
+            tokens.Add(v.ToString(r.Next(3) switch { 0 => "R", 1 => "E7", _ => "F" + r.Next(0, 12) }, inv));
+            float fv = BitConverter.Int32BitsToSingle(r.Next());
+            if (float.IsFinite(fv)) tokens.Add(((double)fv + (double)MathF.BitIncrement(fv)).ToString("R", inv)); // midpoints
+        }
+        tokens.AddRange(["0", "-0", "1e0", "+1.5", ".5", "5.", "1.8085150e-004", "00012", "1e-45", "3.4028235e38", "16777217"]);
+        int fast = 0, k = 0;
+        foreach (var t in tokens)
+        {
+            var b = System.Text.Encoding.ASCII.GetBytes(t);
+            bool ok = TextParse.TryFloat(b, out var mine);
+            bool refOk = float.TryParse(t, System.Globalization.NumberStyles.Float, inv, out var expected) && float.IsFinite(expected);
+            Assert.Equal(refOk, ok);
+            if (ok) Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(mine), $"{t}: {mine} vs {expected}");
+            if (k++ < realTokens && TextParse.TryFastFloat(b, out _)) fast++;
+        }
+        Assert.True(fast > realTokens * 99 / 100, $"fast path taken for {fast} of {realTokens} real values");
+    }
+}

@@ -80,7 +80,7 @@ public sealed class HaptTests(HaptFixture fx, ITestOutputHelper output)
     [Fact]
     public void SecondLoadComesFromCache()
     {
-        var again = HarData.Load("hapt", fx.Options);
+        var again = fx.CachedLoad();
         output.WriteLine($"HAPT cold {fx.ColdTime.TotalSeconds:F3} s, cached {again.LoadTime.TotalSeconds:F3} s");
         Assert.True(again.FromCache);
         Assert.True(again.LoadTime < TimeSpan.FromSeconds(1), $"cached load took {again.LoadTime}");

@@ -65,7 +65,7 @@ public sealed class UciHarTests(UciHarFixture fx, ITestOutputHelper output)
     [Fact]
     public void SecondLoadComesFromCacheWellUnderASecond()
     {
-        var again = HarData.Load("uci-har", fx.Options);
+        var again = fx.CachedLoad();
         output.WriteLine($"UCI-HAR cold {fx.ColdTime.TotalSeconds:F3} s, cached {again.LoadTime.TotalSeconds:F3} s");
         Assert.True(again.FromCache);
         Assert.True(again.LoadTime < TimeSpan.FromSeconds(1), $"cached load took {again.LoadTime}");

@@ -72,7 +72,7 @@ public sealed class UscHadTests(UscHadFixture fx, ITestOutputHelper output)
     [Fact]
     public void SecondLoadComesFromCache()
     {
-        var again = HarData.Load("usc-had", fx.Options);
+        var again = fx.CachedLoad();
         output.WriteLine($"USC-HAD cold {fx.ColdTime.TotalSeconds:F3} s, cached {again.LoadTime.TotalSeconds:F3} s");
         Assert.True(again.FromCache);
         Assert.True(again.LoadTime < TimeSpan.FromSeconds(1), $"cached load took {again.LoadTime}");
