@@ -23,7 +23,8 @@ public static class Losses
             for (int j = 0; j < c; j++) target[i * c + j] = off;
             target[i * c + labels[i]] = on;
         }
-        using var t = Tensor.FromArray(target, [n, c], logits.Device);
+        // not disposed here: the backward of the product inside SoftCrossEntropy reads it (the enclosing scope owns it)
+        var t = Tensor.FromArray(target, [n, c], logits.Device);
         return SoftCrossEntropy(logits, t);
     }
 

@@ -56,6 +56,32 @@ public sealed class KernelCompileTests(ITestOutputHelper output)
         output.WriteLine($"{kernels.Count} kernels: {string.Join(", ", kernels.Select(k => k.DeclaringType!.Name + "." + k.Name))}");
     }
 
+    /// <summary>
+    /// Kernel parameters must be blittable (ILGPU rejects bool/char fields at load time, on every accelerator,
+    /// but the PTX compiler alone does not notice): check every parameter of every kernel here.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void ParametersAreBlittable(string kernel)
+    {
+        foreach (var p in Find(kernel).GetParameters())
+        {
+            var t = p.ParameterType;
+            if (t == typeof(Index1D) || t == typeof(Index2D) || t == typeof(Index3D)) continue;
+            if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(ArrayView<>)) continue;
+            Assert.True(t.IsValueType && !t.IsByRef, $"{kernel}: parameter {p.Name} of type {t.Name} is not a value type");
+            Assert.True(IsBlittable(t), $"{kernel}: parameter {p.Name} of type {t.Name} is not blittable (bool/char/reference field?)");
+        }
+    }
+
+    private static bool IsBlittable(Type t)
+    {
+        if (t.IsEnum) return true;
+        if (t.IsPrimitive) return t != typeof(bool) && t != typeof(char);
+        if (!t.IsValueType) return false;
+        return t.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic).All(f => IsBlittable(f.FieldType));
+    }
+
     [Theory]
     [MemberData(nameof(Kernels))]
     public void CompilesToPtx(string kernel)

@@ -14,6 +14,9 @@ public sealed partial class IlgpuBackend
     /// <summary>Products with at least this many multiply-adds per batch item use the tiled kernel (when enabled).</summary>
     internal long GemmTiledMinWork { get; set; } = 1L << 18;
 
+    /// <summary>Which kernel the last GEMM used ("tiled" or "simple"), for tests.</summary>
+    internal string LastGemmKernel { get; private set; } = "";
+
     private void InitGemm()
     {
         // 16 x 16 = 256 threads per group fits every CUDA/OpenCL GPU; the CPU simulator's 2-thread groups cannot tile
@@ -34,10 +37,12 @@ public sealed partial class IlgpuBackend
             var grid = new Index3D((g.N + tile - 1) / tile, (g.M + tile - 1) / tile, g.Batch);
             var cfg = new KernelConfig(grid, new Index3D(tile, tile, 1), SharedMemoryConfig.RequestDynamic<float>(2 * tile * tile));
             KG(ref _gemmTiled, GemmKernels.GemmTiled)(cfg, View(args.A), View(args.B), View(args.C), g);
+            LastGemmKernel = "tiled";
             return;
         }
         var e = Extent(n);
         K(ref _gemm, GemmKernels.Gemm)(e, e.X, View(args.A), View(args.B), View(args.C), n, g);
+        LastGemmKernel = "simple";
     }
 
     private static void CheckGemm(in GemmArgs a, in GemmParams g)
