@@ -8,11 +8,25 @@ public sealed partial class IlgpuBackend
     private Action<Index1D, long, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, GemmParams>? _gemm;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmParams>? _gemmTiled;
 
-    /// <summary>Tile edge of <see cref="GemmKernels.GemmTiled"/> (group = tile x tile threads); 0 disables it.</summary>
-    internal int GemmTile { get; set; }
+    /// <summary>
+    /// Tile edge of <see cref="GemmKernels.GemmTiled"/> (group = tile x tile threads, at most the device's group
+    /// size); 0 disables it. 16 on GPUs, 0 on the CPU simulator. A tuning knob (tests and DeviceCheck flip it).
+    /// </summary>
+    public int GemmTile
+    {
+        get => _gemmTile;
+        set
+        {
+            if (value < 0 || (long)value * value > Accelerator.MaxNumThreadsPerGroup || 2L * value * value * sizeof(float) > Accelerator.MaxSharedMemoryPerGroup)
+                throw new ArgumentOutOfRangeException(nameof(value), $"GemmTile {value}: {value}x{value} threads or {2 * value * value * 4} bytes of shared memory exceed what {Accelerator.Name} allows per group");
+            _gemmTile = value;
+        }
+    }
+
+    private int _gemmTile;
 
     /// <summary>Products with at least this many multiply-adds per batch item use the tiled kernel (when enabled).</summary>
-    internal long GemmTiledMinWork { get; set; } = 1L << 18;
+    public long GemmTiledMinWork { get; set; } = 1L << 18;
 
     /// <summary>Which kernel the last GEMM used ("tiled" or "simple"), for tests.</summary>
     internal string LastGemmKernel { get; private set; } = "";

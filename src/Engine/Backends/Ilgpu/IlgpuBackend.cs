@@ -24,6 +24,8 @@ public sealed partial class IlgpuBackend : IBackend
     private static readonly object Gate = new();
     private static Context? _context;
     private static readonly Dictionary<string, IlgpuBackend?> Instances = new();
+    private static readonly List<string> Problems = new();
+    private static string? _contextProblem;
 
     /// <summary>The one ILGPU context of the process (CUDA, OpenCL and the CPU simulator, algorithms enabled).</summary>
     internal static Context SharedContext
@@ -40,9 +42,10 @@ public sealed partial class IlgpuBackend : IBackend
         {
             return Context.Create(b => b.Cuda().OpenCL().CPU(SimulatorDevice).EnableAlgorithms());
         }
-        catch (Exception)
+        catch (Exception e)
         {
             // a broken driver install must not take the cpu simulator (or the process) down with it
+            _contextProblem = $"CUDA/OpenCL enumeration failed, simulator only: {e.GetType().Name}: {e.Message}";
             return Context.Create(b => b.CPU(SimulatorDevice).EnableAlgorithms());
         }
     }
@@ -69,7 +72,7 @@ public sealed partial class IlgpuBackend : IBackend
     {
         Context ctx;
         try { ctx = SharedContext; }
-        catch (Exception) { return null; }
+        catch (Exception e) { Problems.Add($"{kind}: ILGPU context: {e.Message}"); return null; }
         try
         {
             switch (kind)
@@ -90,8 +93,9 @@ public sealed partial class IlgpuBackend : IBackend
                     return null;
             }
         }
-        catch (Exception)
+        catch (Exception e)
         {
+            Problems.Add($"{kind}: {e.GetType().Name}: {e.Message}");
             return null;
         }
     }
@@ -106,11 +110,35 @@ public sealed partial class IlgpuBackend : IBackend
             be.SmokeTest();
             return be;
         }
-        catch (Exception)
+        catch (Exception e)
         {
+            lock (Gate) Problems.Add($"{kind}: {dev.Name}: {e.GetType().Name}: {e.Message}");
             acc?.Dispose();
             return null;
         }
+    }
+
+    /// <summary>
+    /// What ILGPU found in this process (devices of the shared context) and why any kind is unavailable: the first
+    /// thing to print on a new GPU machine.
+    /// </summary>
+    public static string Describe()
+    {
+        var sb = new System.Text.StringBuilder();
+        try
+        {
+            var ctx = SharedContext;
+            sb.AppendLine($"ILGPU {typeof(Context).Assembly.GetName().Version}: {ctx.Devices.Length} device(s)");
+            foreach (var d in ctx.Devices)
+                sb.AppendLine($"  {d.AcceleratorType,-7} {d.Name}, {d.MemorySize / (1L << 20)} MiB, max group {d.MaxNumThreadsPerGroup}");
+        }
+        catch (Exception e) { sb.AppendLine($"ILGPU context failed: {e.Message}"); }
+        lock (Gate)
+        {
+            if (_contextProblem != null) sb.AppendLine("  " + _contextProblem);
+            foreach (var p in Problems) sb.AppendLine("  unavailable: " + p);
+        }
+        return sb.ToString().TrimEnd();
     }
 
     /// <summary>
@@ -163,6 +191,9 @@ public sealed partial class IlgpuBackend : IBackend
 
     /// <summary>Whether this is a real device (CUDA/OpenCL) rather than the CPU simulator.</summary>
     internal bool IsGpu => AcceleratorType != AcceleratorType.CPU;
+
+    /// <summary>True on ilgpu-cpu (ILGPU's CPU simulator: for testing kernels, slow).</summary>
+    public bool IsCpuSimulator => AcceleratorType == AcceleratorType.CPU;
 
     /// <summary>
     /// Most threads one grid-stride kernel launches (every thread then loops over i, i + extent, ...): all the
