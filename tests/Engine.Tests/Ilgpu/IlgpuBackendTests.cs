@@ -109,6 +109,75 @@ public sealed class IlgpuBackendTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// A pooled buffer can be handed out while a kernel that wrote its previous contents is still queued: an upload
+    /// into it must land after that kernel (the simulator copies host memory immediately, outside stream order).
+    /// </summary>
+    [Fact]
+    public void UploadIntoARecycledBufferIsOrderedAfterQueuedKernels()
+    {
+        var be = Shared;
+        const int n = 1 << 18;
+        var data = new Inputs("recycled").Uniform(n);
+        for (int round = 0; round < 5; round++)
+        {
+            var s = be.Allocate(n);
+            be.Fill(s, 0, n, 0f); // slow on the simulator: still running when we return and re-rent
+            be.Return(s);
+            var t = be.Allocate(n);
+            Assert.Same(s, t);
+            be.Upload(data, t, 0);
+            var back = Host.Down(be, t, n);
+            be.Return(t);
+            Assert.Equal(data, back);
+        }
+    }
+
+    /// <summary>
+    /// ILGPU copies from and to raw host addresses: unpinned arrays that a compacting GC moves mid-copy would
+    /// upload stale memory (seen as rare sweep failures). Hammer uploads/downloads while another thread compacts.
+    /// </summary>
+    [Fact]
+    public void HostCopiesSurviveCompactingGcs()
+    {
+        var be = Shared;
+        using var stop = new CancellationTokenSource();
+        var gc = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            }
+        }) { IsBackground = true };
+        gc.Start();
+        try
+        {
+            var s = be.Allocate(4096);
+            try
+            {
+                for (int i = 0; i < 200; i++)
+                {
+                    var garbage = new object[64];
+                    for (int k = 0; k < garbage.Length; k++) garbage[k] = new byte[k * 16];
+                    var data = new float[1000 + i];
+                    for (int k = 0; k < data.Length; k++) data[k] = k + i;
+                    be.Upload(data, s, 7);
+                    var back = new float[data.Length];
+                    be.Download(s, 7, back);
+                    Assert.Equal(data, back);
+                    GC.KeepAlive(garbage);
+                }
+            }
+            finally { be.Return(s); }
+        }
+        finally
+        {
+            stop.Cancel();
+            gc.Join();
+        }
+    }
+
     [Fact]
     public void PoolReusesBuffers()
     {

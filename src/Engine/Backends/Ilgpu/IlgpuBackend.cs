@@ -289,20 +289,23 @@ public sealed partial class IlgpuBackend : IBackend
         K(ref _fill, ElementwiseKernels.Fill)(Extent(length), Extent(length).X, View(dst), offset, length, value);
     }
 
-    public void Upload(ReadOnlySpan<float> src, Storage dst, long offset)
+    public unsafe void Upload(ReadOnlySpan<float> src, Storage dst, long offset)
     {
         if (src.Length == 0) return;
         CheckRange(dst, offset, offset + src.Length - 1, "Upload");
-        // CopyFromCPU synchronises the stream: src may be stack memory that dies when we return
-        View(dst).SubView(offset, src.Length).CopyFromCPU(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(src), src.Length);
+        // ILGPU takes the raw address of the host data: pin it, or a GC that moves the array mid-copy makes the
+        // copy read stale memory. CopyFromCPU synchronises the stream, so src is free again when we return.
+        fixed (float* p = src)
+            View(dst).SubView(offset, src.Length).CopyFromCPU(ref *p, src.Length);
     }
 
-    public void Download(Storage src, long offset, Span<float> dst)
+    public unsafe void Download(Storage src, long offset, Span<float> dst)
     {
         if (dst.Length == 0) return;
         CheckRange(src, offset, offset + dst.Length - 1, "Download");
         Synchronize();
-        View(src).SubView(offset, dst.Length).CopyToCPU(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(dst), dst.Length);
+        fixed (float* p = dst)
+            View(src).SubView(offset, dst.Length).CopyToCPU(ref *p, dst.Length);
     }
 
     /// <summary>Contiguous device copy (a driver memcpy on the default stream). Overlapping ranges are not supported.</summary>
