@@ -76,10 +76,12 @@ public sealed class RunFiles(string dir)
         catch (JsonException e) { throw new InvalidDataException($"{State}: not a valid training state: {e.Message}"); }
     }
 
+    private static readonly JsonSerializerOptions LogJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
     public void AppendLog(object record)
     {
         Directory.CreateDirectory(Dir);
-        File.AppendAllText(Log, JsonSerializer.Serialize(record) + "\n");
+        File.AppendAllText(Log, JsonSerializer.Serialize(record, LogJson) + "\n");
     }
 
     /// <summary>Model parameters and buffers (and those of extra modules under their prefix) as safetensors.</summary>
