@@ -69,6 +69,16 @@ public sealed class Rng
         }
     }
 
+    /// <summary>The full generator state (for checkpoints: a resumed run continues the same stream).</summary>
+    public ulong[] GetState() => [_s0, _s1, _s2, _s3, _spareNormal is double d ? 1UL : 0UL, _spareNormal is double e ? (ulong)BitConverter.DoubleToInt64Bits(e) : 0UL];
+
+    public void SetState(ulong[] state)
+    {
+        if (state.Length != 6) throw new ArgumentException($"Rng state has {state.Length} words, expected 6");
+        (_s0, _s1, _s2, _s3) = (state[0], state[1], state[2], state[3]);
+        _spareNormal = state[4] != 0 ? BitConverter.Int64BitsToDouble((long)state[5]) : null;
+    }
+
     /// <summary>A new independent generator derived from this one (for per-module or per-worker streams).</summary>
     public Rng Fork() => new(NextUInt64());
 }

@@ -13,13 +13,16 @@ public sealed unsafe partial class CpuBackend
 }
 
 /// <summary>
-/// Packed GEMM in the BLIS style: B is packed into K-by-32 column panels, A into 8-row panels, and an 8x32
-/// Vector512 register tile (16 accumulators) computes each block of C with fused multiply-adds. Blocks of C
-/// are spread over the cores; small batched products run one batch element per core instead.
+/// Packed GEMM in the BLIS style: B is packed into K-by-NR column panels, A into MR-row panels, and a register
+/// tile computes each block of C with fused multiply-adds: 8x32 with Vector512 (16 accumulators of 32 zmm)
+/// where AVX-512 is available, else 6x16 with Vector256 (12 accumulators of 16 ymm). Blocks of C are spread
+/// over the cores; small batched products run one batch element per core instead.
 /// </summary>
 internal static unsafe class CpuGemm
 {
-    public const int MR = 8, NR = 32, KC = 256, MC = 128, NC = 1024;
+    public static readonly bool Wide = Vector512.IsHardwareAccelerated;
+    public static readonly int MR = Wide ? 8 : 6, NR = Wide ? 32 : 16;
+    public const int KC = 256, MC = 120, NC = 1024; // MC is a multiple of both MRs
 
     [ThreadStatic] private static float[]? _packA, _packB;
 
@@ -101,7 +104,7 @@ internal static unsafe class CpuGemm
         }
     }
 
-    /// <summary>Bp[panel][p][0..32) = B(pc+p, jc+panel*32+c), zero beyond N.</summary>
+    /// <summary>Bp[panel][p][0..NR) = B(pc+p, jc+panel*NR+c), zero beyond N.</summary>
     private static void PackB(in GemmArgs g, float* b, int pc, int kc, int jc, int nc, float* bp)
     {
         int panels = (nc + NR - 1) / NR;
@@ -114,8 +117,8 @@ internal static unsafe class CpuGemm
                 if (!g.TransB)
                 {
                     float* src = b + (long)(pc + p) * g.Ldb + j0;
-                    if (nr == NR) { Vector512.Store(Vector512.Load(src), dst); Vector512.Store(Vector512.Load(src + 16), dst + 16); }
-                    else { for (int c = 0; c < nr; c++) dst[c] = src[c]; for (int c = nr; c < NR; c++) dst[c] = 0f; }
+                    new ReadOnlySpan<float>(src, nr).CopyTo(new Span<float>(dst, nr));
+                    for (int c = nr; c < NR; c++) dst[c] = 0f;
                 }
                 else
                 {
@@ -127,7 +130,7 @@ internal static unsafe class CpuGemm
         }
     }
 
-    /// <summary>Ap[panel][p][0..8) = A(ic+panel*8+r, pc+p), zero beyond M.</summary>
+    /// <summary>Ap[panel][p][0..MR) = A(ic+panel*MR+r, pc+p), zero beyond M.</summary>
     private static void PackA(in GemmArgs g, float* a, int ic, int mc, int pc, int kc, float* ap)
     {
         for (int ir = 0; ir < mc; ir += MR)
@@ -157,15 +160,15 @@ internal static unsafe class CpuGemm
 
     private static void Kernel(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int mr, int nr)
     {
-        if (Vector512.IsHardwareAccelerated) Kernel512(kc, a, b, c, ldc, alpha, beta, mr, nr);
-        else KernelPortable(kc, a, b, c, ldc, alpha, beta, mr, nr);
+        if (Wide) Kernel512(kc, a, b, c, ldc, alpha, beta, mr, nr);
+        else Kernel256(kc, a, b, c, ldc, alpha, beta, mr, nr);
     }
 
     private static void Kernel512(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int mr, int nr)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
-        for (int p = 0; p < kc; p++, a += MR, b += NR)
+        for (int p = 0; p < kc; p++, a += 8, b += 32)
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
@@ -178,7 +181,7 @@ internal static unsafe class CpuGemm
             x = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
             x = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
         }
-        if (mr == MR && nr == NR)
+        if (mr == 8 && nr == 32)
         {
             Store(c, c00, c01, alpha, beta); Store(c + ldc, c10, c11, alpha, beta);
             Store(c + 2 * ldc, c20, c21, alpha, beta); Store(c + 3 * ldc, c30, c31, alpha, beta);
@@ -186,7 +189,7 @@ internal static unsafe class CpuGemm
             Store(c + 6 * ldc, c60, c61, alpha, beta); Store(c + 7 * ldc, c70, c71, alpha, beta);
             return;
         }
-        float* t = stackalloc float[MR * NR];
+        float* t = stackalloc float[8 * 32];
         c00.Store(t); c01.Store(t + 16); c10.Store(t + 32); c11.Store(t + 48);
         c20.Store(t + 64); c21.Store(t + 80); c30.Store(t + 96); c31.Store(t + 112);
         c40.Store(t + 128); c41.Store(t + 144); c50.Store(t + 160); c51.Store(t + 176);
@@ -220,24 +223,47 @@ internal static unsafe class CpuGemm
         }
     }
 
-    /// <summary>Machines without AVX-512: same packed layout, 256-bit vectors.</summary>
-    private static void KernelPortable(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int mr, int nr)
+    /// <summary>Machines without AVX-512 (AVX2 + FMA): a 6x16 tile, 12 ymm accumulators.</summary>
+    private static void Kernel256(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int mr, int nr)
     {
-        float* t = stackalloc float[MR * NR];
-        new Span<float>(t, MR * NR).Clear();
-        for (int p = 0; p < kc; p++, a += MR, b += NR)
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++, a += 6, b += 16)
         {
-            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8); var b2 = Vector256.Load(b + 16); var b3 = Vector256.Load(b + 24);
-            for (int r = 0; r < MR; r++)
-            {
-                var x = Vector256.Create(a[r]);
-                float* row = t + r * NR;
-                Vector256.Store(Vector256.Load(row) + x * b0, row);
-                Vector256.Store(Vector256.Load(row + 8) + x * b1, row + 8);
-                Vector256.Store(Vector256.Load(row + 16) + x * b2, row + 16);
-                Vector256.Store(Vector256.Load(row + 24) + x * b3, row + 24);
-            }
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var x = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
         }
+        if (mr == 6 && nr == 16)
+        {
+            Store(c, c00, c01, alpha, beta); Store(c + ldc, c10, c11, alpha, beta); Store(c + 2 * ldc, c20, c21, alpha, beta);
+            Store(c + 3 * ldc, c30, c31, alpha, beta); Store(c + 4 * ldc, c40, c41, alpha, beta); Store(c + 5 * ldc, c50, c51, alpha, beta);
+            return;
+        }
+        float* t = stackalloc float[6 * 16];
+        c00.Store(t); c01.Store(t + 8); c10.Store(t + 16); c11.Store(t + 24); c20.Store(t + 32); c21.Store(t + 40);
+        c30.Store(t + 48); c31.Store(t + 56); c40.Store(t + 64); c41.Store(t + 72); c50.Store(t + 80); c51.Store(t + 88);
         StoreEdge(t, c, ldc, alpha, beta, mr, nr);
+    }
+
+    private static void Store(float* c, Vector256<float> lo, Vector256<float> hi, float alpha, float beta)
+    {
+        var va = Vector256.Create(alpha);
+        if (beta == 0f)
+        {
+            (lo * va).Store(c);
+            (hi * va).Store(c + 8);
+        }
+        else
+        {
+            var vb = Vector256.Create(beta);
+            Vector256.FusedMultiplyAdd(lo, va, Vector256.Load(c) * vb).Store(c);
+            Vector256.FusedMultiplyAdd(hi, va, Vector256.Load(c + 8) * vb).Store(c + 8);
+        }
     }
 }

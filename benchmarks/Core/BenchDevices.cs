@@ -1,0 +1,14 @@
+using HarFromScratch.Engine.Devices;
+
+namespace HarFromScratch.Benchmarks.Core;
+
+/// <summary>Devices to benchmark: the cpu backend and every ILGPU device present (cuda on a GPU machine). HAR_BENCH_DEVICES overrides.</summary>
+public static class BenchDevices
+{
+    public static IEnumerable<string> All()
+    {
+        var env = Environment.GetEnvironmentVariable("HAR_BENCH_DEVICES");
+        if (!string.IsNullOrWhiteSpace(env)) return env.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return Device.Available();
+    }
+}
