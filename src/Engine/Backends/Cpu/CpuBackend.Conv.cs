@@ -477,15 +477,38 @@ public sealed unsafe partial class CpuBackend
         {
             for (long ch = c0; ch < c1; ch++)
             {
-                double s = 0;
-                for (int i = 0; i < n; i++) s += Sum(t, px + ((long)i * c + ch) * t);
-                float m = (float)(s / count);
-                double q = 0;
-                for (int i = 0; i < n; i++) q += SumSquaredDeviation(t, px + ((long)i * c + ch) * t, m);
-                pm[ch] = m;
-                pv[ch] = (float)(q / count);
+                // one pass: sums of (x − shift) and its square, shift = the channel's first value (keeps cancellation small)
+                float shift = px[ch * t];
+                double s1 = 0, s2 = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    var (a, b) = ShiftedSums(t, px + ((long)i * c + ch) * t, shift);
+                    s1 += a; s2 += b;
+                }
+                double m = s1 / count;
+                pm[ch] = (float)(shift + m);
+                pv[ch] = (float)Math.Max(s2 / count - m * m, 0.0);
             }
         });
+    }
+
+    /// <summary>(Σ (x − shift), Σ (x − shift)²) over a row.</summary>
+    private static (float, float) ShiftedSums(int T, float* x, float shift)
+    {
+        var vs = System.Runtime.Intrinsics.Vector256.Create(shift);
+        System.Runtime.Intrinsics.Vector256<float> a0 = default, a1 = default, q0 = default, q1 = default;
+        int i = 0;
+        for (; i + 16 <= T; i += 16)
+        {
+            var d0 = System.Runtime.Intrinsics.Vector256.Load(x + i) - vs;
+            var d1 = System.Runtime.Intrinsics.Vector256.Load(x + i + 8) - vs;
+            a0 += d0; a1 += d1;
+            q0 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(d0, d0, q0);
+            q1 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(d1, d1, q1);
+        }
+        float s = System.Runtime.Intrinsics.Vector256.Sum(a0 + a1), q = System.Runtime.Intrinsics.Vector256.Sum(q0 + q1);
+        for (; i < T; i++) { float d = x[i] - shift; s += d; q += d * d; }
+        return (s, q);
     }
 
     private static float SumSquaredDeviation(int T, float* x, float mean)
