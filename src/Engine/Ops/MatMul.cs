@@ -20,6 +20,7 @@ public sealed partial class Tensor
         var a = this;
         var b = other;
         var y = MatMulRaw(a, false, b, false);
+        HarFromScratch.Engine.Ops.MacCounter.Add(y.Numel * Shape[^1]);
         return y.Record("matmul", [a, b], g =>
         [
             a.RequiresGrad ? MatMulRaw(g, false, b, true).SumTo(a.Shape) : null,
@@ -83,6 +84,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"Linear: bias {ShapeUtil.Format(bias.Shape)} does not match weight {ShapeUtil.Format(weight.Shape)}");
         int inF = weight.Shape[1], outF = weight.Shape[0];
         int rows = (int)(x.Numel / Math.Max(inF, 1));
+        HarFromScratch.Engine.Ops.MacCounter.Add((long)rows * inF * outF);
         var outShape = (int[])x.Shape.Clone();
         outShape[^1] = outF;
         var y = Empty(outShape, x.Device);
