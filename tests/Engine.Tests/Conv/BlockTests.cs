@@ -100,3 +100,17 @@ public class BlockTests
         Assert.Equal(new[] { 2, 6, 10 }, noExpand.Forward(Randn(12, 2, 6, 10)).Shape);
     }
 }
+
+public class UnsqueezeNegativeAxisTests
+{
+    [Fact]
+    public void NegativeAxesCountFromTheEndOfTheResult()
+    {
+        var x = Tensor.Zeros(2, 8);
+        Assert.Equal(new[] { 2, 8, 1 }, x.Unsqueeze(-1).Shape);
+        Assert.Equal(new[] { 2, 1, 8 }, x.Unsqueeze(-2).Shape);
+        Assert.Equal(new[] { 1, 2, 8 }, x.Unsqueeze(-3).Shape);
+        Assert.Equal(new[] { 1, 2, 8 }, x.Unsqueeze(0).Shape);
+        Assert.Equal(new[] { 2, 8, 1 }, x.Unsqueeze(2).Shape);
+    }
+}

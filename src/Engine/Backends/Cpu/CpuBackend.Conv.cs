@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 using HarFromScratch.Engine.Tensors;
-using static HarFromScratch.Engine.Backends.Cpu.ConvKernels;
+using static HarFromScratch.Engine.Backends.Cpu.CpuConvKernels;
 
 namespace HarFromScratch.Engine.Backends.Cpu;
 

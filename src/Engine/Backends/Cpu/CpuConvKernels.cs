@@ -9,7 +9,7 @@ namespace HarFromScratch.Engine.Backends.Cpu;
 /// Vector256 rather than Vector512: the target machines (2-core AMD EPYC) have AVX2 only, where Vector512 is
 /// emulated in software. Every tail is handled by scalar code, so any length works and nothing reads past a row.
 /// </summary>
-internal static unsafe class ConvKernels
+internal static unsafe class CpuConvKernels
 {
     [ThreadStatic] private static float[]? _scratch0, _scratch1;
 
