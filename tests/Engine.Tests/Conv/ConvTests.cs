@@ -28,6 +28,11 @@ public class ConvTests
         { "kernel 1 stride 2", [2, 3, 4, 9, 1, 2, 0, 0, 1, 1] },
         { "same dilated even k", [2, 3, 2, 9, 4, 1, 3, 3, 2, 1] },
         { "length 1", [3, 4, 5, 1, 1, 1, 0, 0, 1, 1] },
+        // T >= 64: products per batch element (shorter sequences pack several batch elements per product)
+        { "general long (unpacked)", [2, 5, 9, 70, 3, 1, 1, 1, 1, 1] },
+        { "pointwise long (unpacked)", [3, 7, 13, 66, 1, 1, 0, 0, 1, 1] },
+        { "pointwise grouped long", [2, 8, 12, 64, 1, 1, 0, 0, 1, 4] },
+        { "pointwise packed many", [37, 6, 10, 5, 1, 1, 0, 0, 1, 1] },
     };
 
     private static G Geo(int[] v) => new(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]);

@@ -15,8 +15,6 @@ namespace HarFromScratch.Engine.Backends.Cpu;
 /// </summary>
 public sealed unsafe partial class CpuBackend
 {
-    private const int MaxWeightChunks = 8;
-
     private static float* P(Storage? s) => s == null ? null : S(s).Ptr;
 
     private static void CheckConv(in Conv1dArgs a)
@@ -96,7 +94,8 @@ public sealed unsafe partial class CpuBackend
         });
     }
 
-    private static void Im2col(float* x, in Conv1dArgs a, float* col)
+    /// <summary>col[(ci·K + k)·ldc + t] = x[ci, t·s + k·d − padL] (zero outside) for the group's input channels.</summary>
+    private static void Im2col(float* x, in Conv1dArgs a, float* col, long ldc)
     {
         int K = a.Kernel, T = a.OutLength, L = a.InLength, s = a.Stride;
         for (int ci = 0; ci < a.InPerGroup; ci++)
@@ -104,7 +103,7 @@ public sealed unsafe partial class CpuBackend
             float* xr = x + (long)ci * L;
             for (int k = 0; k < K; k++)
             {
-                float* row = col + ((long)ci * K + k) * T;
+                float* row = col + ((long)ci * K + k) * ldc;
                 int off = k * a.Dilation - a.PadLeft;
                 if (s == 1)
                 {
@@ -125,32 +124,60 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
+    /// <summary>Batch elements packed side by side per product so that short sequences still fill the 16-wide register tiles.</summary>
+    private static int BatchPack(int T) => T >= 64 ? 1 : Math.Max(1, 128 / Math.Max(T, 1));
+
+    /// <summary>Copies rows of length <paramref name="len"/>: dst[r·ldd] ← src[r·lds] for r &lt; rows.</summary>
+    private static void CopyRows(float* src, long lds, float* dst, long ldd, int rows, int len)
+    {
+        for (int r = 0; r < rows; r++) new ReadOnlySpan<float>(src + r * lds, len).CopyTo(new Span<float>(dst + r * ldd, len));
+    }
+
+    /// <summary>
+    /// y_ng = W_g · col_ng (+ bias) per batch element and group; col is the input itself for pointwise convolutions. Short
+    /// sequences pack several batch elements side by side (col rows of nb·T) and unpack the product.
+    /// </summary>
     private static void GeneralForward(Conv1dArgs a, float* px, float* pw, float* pb, float* py)
     {
-        int G = a.Groups, Cig = a.InPerGroup, Cog = a.OutPerGroup, KK = Cig * a.Kernel, T = a.OutLength, L = a.InLength;
-        long items = (long)a.Batch * G;
+        int G = a.Groups, Cig = a.InPerGroup, Cog = a.OutPerGroup, KK = Cig * a.Kernel, T = a.OutLength, L = a.InLength, N = a.Batch;
+        int pack = BatchPack(T), packs = (N + pack - 1) / pack;
+        long items = (long)packs * G;
         int mBlocks = items >= 2 * CpuParallel.Threads ? 1 : Math.Clamp((Cog + 15) / 16, 1, 2 * CpuParallel.Threads);
         bool pointwise = a.IsPointwise;
-        long work = (long)Cog * KK * T / mBlocks;
+        long work = (long)Cog * KK * T * pack / mBlocks;
         CpuParallel.For(items * mBlocks, Math.Max(1, (1L << 16) / Math.Max(work, 1)), (i0, i1) =>
         {
             for (long i = i0; i < i1; i++)
             {
                 long item = i / mBlocks;
                 int mb = (int)(i % mBlocks);
-                int n = (int)(item / G), g = (int)(item % G);
+                int pk = (int)(item / G), g = (int)(item % G);
+                int n0 = pk * pack, n1 = Math.Min(N, n0 + pack), kt = (n1 - n0) * T;
                 int m0 = Cog * mb / mBlocks, m1 = Cog * (mb + 1) / mBlocks;
-                float* xg = px + ((long)n * a.InChannels + (long)g * Cig) * L;
-                float* b = xg;
-                long ldb = L;
-                if (!pointwise)
-                {
-                    b = Scratch(0, (long)KK * T);
-                    Im2col(xg, a, b);
-                    ldb = T;
-                }
                 long co0 = (long)g * Cog + m0;
-                MatMulAB(m1 - m0, T, KK, pw + co0 * KK, KK, b, ldb, py + ((long)n * a.OutChannels + co0) * T, T, pb == null ? null : pb + co0);
+                float* bias = pb == null ? null : pb + co0;
+                if (pack == 1 && pointwise)
+                {
+                    MatMulAB(m1 - m0, T, KK, pw + co0 * KK, KK, px + ((long)n0 * a.InChannels + (long)g * Cig) * L, L,
+                        py + ((long)n0 * a.OutChannels + co0) * T, T, bias);
+                    continue;
+                }
+                float* col = Scratch(0, (long)KK * kt);
+                for (int n = n0; n < n1; n++)
+                {
+                    float* xg = px + ((long)n * a.InChannels + (long)g * Cig) * L;
+                    if (pointwise) CopyRows(xg, L, col + (long)(n - n0) * T, kt, KK, T);
+                    else Im2col(xg, a, col + (long)(n - n0) * T, kt);
+                }
+                if (pack == 1)
+                {
+                    MatMulAB(m1 - m0, T, KK, pw + co0 * KK, KK, col, T, py + ((long)n0 * a.OutChannels + co0) * T, T, bias);
+                    continue;
+                }
+                float* yp = Scratch(1, (long)(m1 - m0) * kt);
+                MatMulAB(m1 - m0, kt, KK, pw + co0 * KK, KK, col, kt, yp, kt, bias);
+                for (int n = n0; n < n1; n++)
+                    CopyRows(yp + (long)(n - n0) * T, kt, py + ((long)n * a.OutChannels + co0) * T, T, m1 - m0, T);
             }
         });
     }
@@ -198,53 +225,65 @@ public sealed unsafe partial class CpuBackend
         });
     }
 
+    /// <summary>dcol_ng = W_gᵀ · dy_ng, then col2im (fixed order) into dx; packed over the batch like the forward.</summary>
     private static void GeneralBackwardInput(Conv1dArgs a, float* pg, float* pw, float* pd)
     {
-        int G = a.Groups, Cig = a.InPerGroup, Cog = a.OutPerGroup, K = a.Kernel, KK = Cig * K, T = a.OutLength, L = a.InLength;
-        // weights transposed per group: wt[g][kk][m] = w[g·Cog + m][kk]
-        var keep = Pinned((long)a.OutChannels * KK, out float* wt);
-        for (int g = 0; g < G; g++)
-            for (int m = 0; m < Cog; m++)
-                for (int kk = 0; kk < KK; kk++)
-                    wt[(long)g * KK * Cog + (long)kk * Cog + m] = pw[((long)g * Cog + m) * KK + kk];
+        int G = a.Groups, Cig = a.InPerGroup, Cog = a.OutPerGroup, K = a.Kernel, KK = Cig * K, T = a.OutLength, L = a.InLength, N = a.Batch;
         bool pointwise = a.IsPointwise;
-        long items = (long)a.Batch * G;
-        CpuParallel.For(items, Math.Max(1, (1L << 16) / Math.Max((long)Cog * KK * T, 1)), (i0, i1) =>
+        int pack = BatchPack(T), packs = (N + pack - 1) / pack;
+        long items = (long)packs * G;
+        CpuParallel.For(items, Math.Max(1, (1L << 16) / Math.Max((long)Cog * KK * T * pack, 1)), (i0, i1) =>
         {
             for (long item = i0; item < i1; item++)
             {
-                int n = (int)(item / G), g = (int)(item % G);
-                float* gy = pg + ((long)n * a.OutChannels + (long)g * Cog) * T;
-                float* dxg = pd + ((long)n * a.InChannels + (long)g * Cig) * L;
-                float* wg = wt + (long)g * KK * Cog;
-                if (pointwise)
+                int pk = (int)(item / G), g = (int)(item % G);
+                int n0 = pk * pack, n1 = Math.Min(N, n0 + pack), kt = (n1 - n0) * T;
+                // W_gᵀ read in place: row kk of Wᵀ starts at wg + kk, consecutive m are KK apart
+                float* wg = pw + (long)g * Cog * KK;
+                if (pack == 1 && pointwise)
                 {
-                    MatMulAB(Cig, T, Cog, wg, Cog, gy, T, dxg, L, null);
+                    MatMulAB(Cig, T, Cog, wg, 1, pg + ((long)n0 * a.OutChannels + (long)g * Cog) * T, T,
+                        pd + ((long)n0 * a.InChannels + (long)g * Cig) * L, L, null, ka: KK);
                     continue;
                 }
-                float* dcol = Scratch(0, (long)KK * T);
-                MatMulAB(KK, T, Cog, wg, Cog, gy, T, dcol, T, null);
-                // col2im, fixed order
-                new Span<float>(dxg, Cig * L).Clear();
-                for (int ci = 0; ci < Cig; ci++)
+                float* gy = pg + ((long)n0 * a.OutChannels + (long)g * Cog) * T;
+                long ldg = T;
+                if (pack > 1)
                 {
-                    float* xr = dxg + (long)ci * L;
-                    for (int k = 0; k < K; k++)
+                    float* gp = Scratch(1, (long)Cog * kt);
+                    for (int n = n0; n < n1; n++)
+                        CopyRows(pg + ((long)n * a.OutChannels + (long)g * Cog) * T, T, gp + (long)(n - n0) * T, kt, Cog, T);
+                    gy = gp;
+                    ldg = kt;
+                }
+                float* dcol = Scratch(0, (long)KK * kt);
+                MatMulAB(KK, kt, Cog, wg, 1, gy, ldg, dcol, kt, null, ka: KK);
+                for (int n = n0; n < n1; n++)
+                {
+                    float* dxg = pd + ((long)n * a.InChannels + (long)g * Cig) * L;
+                    float* dc = dcol + (long)(n - n0) * T;
+                    if (pointwise) { CopyRows(dc, kt, dxg, L, Cig, T); continue; }
+                    // col2im, fixed order
+                    new Span<float>(dxg, Cig * L).Clear();
+                    for (int ci = 0; ci < Cig; ci++)
                     {
-                        float* row = dcol + ((long)ci * K + k) * T;
-                        int off = k * a.Dilation - a.PadLeft;
-                        int t0 = Math.Max(0, (-off + a.Stride - 1) / a.Stride);
-                        for (int t = t0; t < T; t++)
+                        float* xr = dxg + (long)ci * L;
+                        for (int k = 0; k < K; k++)
                         {
-                            long j = (long)t * a.Stride + off;
-                            if (j >= L) break;
-                            xr[j] += row[t];
+                            float* row = dc + ((long)ci * K + k) * kt;
+                            int off = k * a.Dilation - a.PadLeft;
+                            int t0 = Math.Max(0, (-off + a.Stride - 1) / a.Stride);
+                            for (int t = t0; t < T; t++)
+                            {
+                                long j = (long)t * a.Stride + off;
+                                if (j >= L) break;
+                                xr[j] += row[t];
+                            }
                         }
                     }
                 }
             }
         });
-        GC.KeepAlive(keep);
     }
 
     // ---------------------------------------------------------------- convolution backward (weight, bias)
@@ -278,61 +317,69 @@ public sealed unsafe partial class CpuBackend
             int* off = stackalloc int[K];
             int phLen = PhaseLayout(a, off);
             float* ph = Scratch(0, (long)phLen * a.Stride);
-            float* acc = stackalloc float[K];
+            // per tap: 8 vector lanes and a scalar tail, summed over the whole batch before one horizontal sum
+            float* acc = Scratch(1, 9L * K);
             for (long co = c0; co < c1; co++)
             {
-                for (int k = 0; k < K; k++) acc[k] = 0f;
+                new Span<float>(acc, 9 * K).Clear();
                 long ci = co / mult;
                 for (int n = 0; n < a.Batch; n++)
                 {
                     BuildPhases(px + ((long)n * a.InChannels + ci) * L, L, a.PadLeft, a.Stride, phLen, ph);
-                    float* g = pg + ((long)n * a.OutChannels + co) * T;
-                    for (int k = 0; k < K; k++) acc[k] += Dot(T, g, ph + off[k]);
+                    DotAccumulate(T, K, pg + ((long)n * a.OutChannels + co) * T, ph, off, acc);
                 }
-                for (int k = 0; k < K; k++) pdw[co * K + k] = acc[k];
+                for (int k = 0; k < K; k++)
+                {
+                    float s = 0f;
+                    for (int l = 0; l < 8; l++) s += acc[k * 8 + l];
+                    pdw[co * K + k] = s + acc[8 * K + k];
+                }
             }
         });
     }
 
+    /// <summary>Batch columns packed per weight-gradient product: long enough that the dot products' horizontal sums are amortised, short enough to stay in L2.</summary>
+    private const int PackColumns = 1024;
+
+    /// <summary>
+    /// dW_g = Σ_n dy_ng · col_ngᵀ. Tasks own blocks of output-channel rows (a multiple of 4, sized from the shape only) and
+    /// run over the whole batch in order, packing several batch elements side by side (dy rows and col rows of nb·T) so
+    /// each product is a set of long dot products. Every weight element is computed by one task in a fixed order, so
+    /// the result does not depend on the thread count.
+    /// </summary>
     private static void GeneralBackwardWeight(Conv1dArgs a, float* px, float* pg, float* pdw)
     {
         int G = a.Groups, Cig = a.InPerGroup, Cog = a.OutPerGroup, KK = Cig * a.Kernel, T = a.OutLength, L = a.InLength, N = a.Batch;
-        int chunks = Math.Min(N, MaxWeightChunks);
-        long wsize = (long)a.OutChannels * KK;
-        float* partial = pdw;
-        float[]? keep = null;
-        if (chunks > 1) keep = Pinned(chunks * wsize, out partial);
+        int mBlocks = Math.Clamp((Cog + 15) / 16, 1, 16);
+        int rowsPerBlock = ((Cog + mBlocks - 1) / mBlocks + 3) & ~3;
         bool pointwise = a.IsPointwise;
-        CpuParallel.For((long)chunks * G, 1, (i0, i1) =>
+        int perPack = Math.Max(1, PackColumns / Math.Max(T, 1));
+        CpuParallel.For((long)G * mBlocks, 1, (i0, i1) =>
         {
             for (long i = i0; i < i1; i++)
             {
-                int c = (int)(i / G), g = (int)(i % G);
-                int n0 = N * c / chunks, n1 = N * (c + 1) / chunks;
-                float* dst = partial + c * wsize + (long)g * Cog * KK;
-                for (int n = n0; n < n1; n++)
+                int g = (int)(i / mBlocks), mb = (int)(i % mBlocks);
+                int m0 = mb * rowsPerBlock, m1 = Math.Min(Cog, m0 + rowsPerBlock);
+                if (m0 >= m1) continue;
+                int rows = m1 - m0;
+                float* dst = pdw + ((long)g * Cog + m0) * KK;
+                for (int p0 = 0; p0 < N; p0 += perPack)
                 {
-                    float* xg = px + ((long)n * a.InChannels + (long)g * Cig) * L;
-                    float* b = xg;
-                    long ldb = L;
-                    if (!pointwise)
+                    int p1 = Math.Min(N, p0 + perPack), kt = (p1 - p0) * T;
+                    float* dyp = Scratch(1, (long)rows * kt);
+                    float* colp = Scratch(2, (long)KK * kt);
+                    for (int n = p0; n < p1; n++)
                     {
-                        b = Scratch(0, (long)KK * T);
-                        Im2col(xg, a, b);
-                        ldb = T;
+                        long off = (long)(n - p0) * T;
+                        CopyRows(pg + ((long)n * a.OutChannels + (long)g * Cog + m0) * T, T, dyp + off, kt, rows, T);
+                        float* xg = px + ((long)n * a.InChannels + (long)g * Cig) * L;
+                        if (pointwise) CopyRows(xg, L, colp + off, kt, KK, T);
+                        else Im2col(xg, a, colp + off, kt);
                     }
-                    MatMulABt(Cog, KK, T, pg + ((long)n * a.OutChannels + (long)g * Cog) * T, T, b, ldb, dst, KK, accumulate: n > n0);
+                    MatMulABt(rows, KK, kt, dyp, kt, colp, kt, dst, KK, accumulate: p0 > 0);
                 }
             }
         });
-        if (keep == null) return;
-        CpuParallel.For(wsize, 4096, (e0, e1) =>
-        {
-            var d = new Span<float>(pdw + e0, (int)(e1 - e0));
-            new ReadOnlySpan<float>(partial + e0, d.Length).CopyTo(d);
-            for (int c = 1; c < chunks; c++) TensorPrimitives.Add(d, new ReadOnlySpan<float>(partial + c * wsize + e0, d.Length), d);
-        });
-        GC.KeepAlive(keep);
     }
 
     // ---------------------------------------------------------------- pooling

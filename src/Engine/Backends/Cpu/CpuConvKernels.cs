@@ -11,12 +11,13 @@ namespace HarFromScratch.Engine.Backends.Cpu;
 /// </summary>
 internal static unsafe class CpuConvKernels
 {
-    [ThreadStatic] private static float[]? _scratch0, _scratch1;
+    [ThreadStatic] private static float[]?[]? _scratch;
 
-    /// <summary>A per-thread pinned scratch buffer (slot 0 or 1) of at least <paramref name="size"/> floats.</summary>
+    /// <summary>A per-thread pinned scratch buffer (slot 0..3) of at least <paramref name="size"/> floats.</summary>
     public static float* Scratch(int slot, long size)
     {
-        ref float[]? buf = ref slot == 0 ? ref _scratch0 : ref _scratch1;
+        var slots = _scratch ??= new float[4][];
+        ref float[]? buf = ref slots[slot];
         if (buf == null || buf.Length < size) buf = GC.AllocateUninitializedArray<float>((int)Math.Max(size, 64), pinned: true);
         return (float*)Unsafe.AsPointer(ref buf[0]);
     }
@@ -31,19 +32,20 @@ internal static unsafe class CpuConvKernels
 
     /// <summary>
     /// C[m, j] = init[m] + Σ_k A[m, k]·B[k, j] for m &lt; M, j &lt; N; init is bias[m] (or 0 when bias is null).
-    /// A is M×K (row stride lda), B is K×N (row stride ldb), C is M×N (row stride ldc). 4×16 register tile.
+    /// A(m, k) is read at A[m·lda + k·ka] (ka = 1 row-major; lda = 1, ka = stride for a transposed operand),
+    /// B is K×N (row stride ldb), C is M×N (row stride ldc). 4×16 register tile, broadcasts of A, vectors of B.
     /// </summary>
-    public static void MatMulAB(int M, int N, int K, float* A, long lda, float* B, long ldb, float* C, long ldc, float* bias)
+    public static void MatMulAB(int M, int N, int K, float* A, long lda, float* B, long ldb, float* C, long ldc, float* bias, long ka = 1)
     {
         int m = 0;
-        for (; m + 4 <= M; m += 4) Rows4(N, K, A + m * lda, lda, B, ldb, C + m * ldc, ldc, bias == null ? null : bias + m);
-        for (; m < M; m++) Row1(N, K, A + m * lda, B, ldb, C + m * ldc, bias == null ? 0f : bias[m]);
+        for (; m + 4 <= M; m += 4) Rows4(N, K, A + m * lda, lda, ka, B, ldb, C + m * ldc, ldc, bias == null ? null : bias + m);
+        for (; m < M; m++) Row1(N, K, A + m * lda, ka, B, ldb, C + m * ldc, bias == null ? 0f : bias[m]);
     }
 
-    private static void Rows4(int N, int K, float* a0, long lda, float* B, long ldb, float* c0, long ldc, float* bias)
+    private static void Rows4(int N, int K, float* a0, long lda, long ka, float* B, long ldb, float* c0, long ldc, float* bias)
     {
-        float* a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
         float* c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        long l1 = lda, l2 = 2 * lda, l3 = 3 * lda;
         float i0 = bias == null ? 0f : bias[0], i1 = bias == null ? 0f : bias[1], i2 = bias == null ? 0f : bias[2], i3 = bias == null ? 0f : bias[3];
         int j = 0;
         for (; j + 16 <= N; j += 16)
@@ -51,14 +53,15 @@ internal static unsafe class CpuConvKernels
             Vector256<float> x00 = Vector256.Create(i0), x01 = x00, x10 = Vector256.Create(i1), x11 = x10;
             Vector256<float> x20 = Vector256.Create(i2), x21 = x20, x30 = Vector256.Create(i3), x31 = x30;
             float* b = B + j;
-            for (int k = 0; k < K; k++, b += ldb)
+            float* a = a0;
+            for (int k = 0; k < K; k++, b += ldb, a += ka)
             {
                 var b0 = Vector256.Load(b);
                 var b1 = Vector256.Load(b + 8);
-                var v = Vector256.Create(a0[k]); x00 = Vector256.FusedMultiplyAdd(v, b0, x00); x01 = Vector256.FusedMultiplyAdd(v, b1, x01);
-                v = Vector256.Create(a1[k]); x10 = Vector256.FusedMultiplyAdd(v, b0, x10); x11 = Vector256.FusedMultiplyAdd(v, b1, x11);
-                v = Vector256.Create(a2[k]); x20 = Vector256.FusedMultiplyAdd(v, b0, x20); x21 = Vector256.FusedMultiplyAdd(v, b1, x21);
-                v = Vector256.Create(a3[k]); x30 = Vector256.FusedMultiplyAdd(v, b0, x30); x31 = Vector256.FusedMultiplyAdd(v, b1, x31);
+                var v = Vector256.Create(a[0]); x00 = Vector256.FusedMultiplyAdd(v, b0, x00); x01 = Vector256.FusedMultiplyAdd(v, b1, x01);
+                v = Vector256.Create(a[l1]); x10 = Vector256.FusedMultiplyAdd(v, b0, x10); x11 = Vector256.FusedMultiplyAdd(v, b1, x11);
+                v = Vector256.Create(a[l2]); x20 = Vector256.FusedMultiplyAdd(v, b0, x20); x21 = Vector256.FusedMultiplyAdd(v, b1, x21);
+                v = Vector256.Create(a[l3]); x30 = Vector256.FusedMultiplyAdd(v, b0, x30); x31 = Vector256.FusedMultiplyAdd(v, b1, x31);
             }
             x00.Store(c0 + j); x01.Store(c0 + j + 8); x10.Store(c1 + j); x11.Store(c1 + j + 8);
             x20.Store(c2 + j); x21.Store(c2 + j + 8); x30.Store(c3 + j); x31.Store(c3 + j + 8);
@@ -67,13 +70,14 @@ internal static unsafe class CpuConvKernels
         {
             Vector256<float> x0 = Vector256.Create(i0), x1 = Vector256.Create(i1), x2 = Vector256.Create(i2), x3 = Vector256.Create(i3);
             float* b = B + j;
-            for (int k = 0; k < K; k++, b += ldb)
+            float* a = a0;
+            for (int k = 0; k < K; k++, b += ldb, a += ka)
             {
                 var b0 = Vector256.Load(b);
-                x0 = Vector256.FusedMultiplyAdd(Vector256.Create(a0[k]), b0, x0);
-                x1 = Vector256.FusedMultiplyAdd(Vector256.Create(a1[k]), b0, x1);
-                x2 = Vector256.FusedMultiplyAdd(Vector256.Create(a2[k]), b0, x2);
-                x3 = Vector256.FusedMultiplyAdd(Vector256.Create(a3[k]), b0, x3);
+                x0 = Vector256.FusedMultiplyAdd(Vector256.Create(a[0]), b0, x0);
+                x1 = Vector256.FusedMultiplyAdd(Vector256.Create(a[l1]), b0, x1);
+                x2 = Vector256.FusedMultiplyAdd(Vector256.Create(a[l2]), b0, x2);
+                x3 = Vector256.FusedMultiplyAdd(Vector256.Create(a[l3]), b0, x3);
             }
             x0.Store(c0 + j); x1.Store(c1 + j); x2.Store(c2 + j); x3.Store(c3 + j);
         }
@@ -81,25 +85,27 @@ internal static unsafe class CpuConvKernels
         {
             float s0 = i0, s1 = i1, s2 = i2, s3 = i3;
             float* b = B + j;
-            for (int k = 0; k < K; k++, b += ldb)
+            float* a = a0;
+            for (int k = 0; k < K; k++, b += ldb, a += ka)
             {
                 float bv = *b;
-                s0 += a0[k] * bv; s1 += a1[k] * bv; s2 += a2[k] * bv; s3 += a3[k] * bv;
+                s0 += a[0] * bv; s1 += a[l1] * bv; s2 += a[l2] * bv; s3 += a[l3] * bv;
             }
             c0[j] = s0; c1[j] = s1; c2[j] = s2; c3[j] = s3;
         }
     }
 
-    private static void Row1(int N, int K, float* a, float* B, long ldb, float* c, float init)
+    private static void Row1(int N, int K, float* a0, long ka, float* B, long ldb, float* c, float init)
     {
         int j = 0;
         for (; j + 16 <= N; j += 16)
         {
             Vector256<float> x0 = Vector256.Create(init), x1 = x0;
             float* b = B + j;
-            for (int k = 0; k < K; k++, b += ldb)
+            float* a = a0;
+            for (int k = 0; k < K; k++, b += ldb, a += ka)
             {
-                var v = Vector256.Create(a[k]);
+                var v = Vector256.Create(*a);
                 x0 = Vector256.FusedMultiplyAdd(v, Vector256.Load(b), x0);
                 x1 = Vector256.FusedMultiplyAdd(v, Vector256.Load(b + 8), x1);
             }
@@ -109,14 +115,16 @@ internal static unsafe class CpuConvKernels
         {
             Vector256<float> x0 = Vector256.Create(init);
             float* b = B + j;
-            for (int k = 0; k < K; k++, b += ldb) x0 = Vector256.FusedMultiplyAdd(Vector256.Create(a[k]), Vector256.Load(b), x0);
+            float* a = a0;
+            for (int k = 0; k < K; k++, b += ldb, a += ka) x0 = Vector256.FusedMultiplyAdd(Vector256.Create(*a), Vector256.Load(b), x0);
             x0.Store(c + j);
         }
         for (; j < N; j++)
         {
             float s = init;
             float* b = B + j;
-            for (int k = 0; k < K; k++, b += ldb) s += a[k] * *b;
+            float* a = a0;
+            for (int k = 0; k < K; k++, b += ldb, a += ka) s += *a * *b;
             c[j] = s;
         }
     }
@@ -192,6 +200,25 @@ internal static unsafe class CpuConvKernels
         float s = Vector256.Sum(s0 + s1);
         for (; t < T; t++) s += a[t] * b[t];
         return s;
+    }
+
+    /// <summary>
+    /// For each tap k: acc[8k .. 8k+8) += lane sums of g[t]·src[off[k] + t] over whole vectors, acc[8K + k] += the scalar tail.
+    /// Accumulating lanes over many rows before one horizontal sum keeps short rows (T = 8) cheap.
+    /// </summary>
+    public static void DotAccumulate(int T, int K, float* g, float* src, int* off, float* acc)
+    {
+        int tv = T & ~7;
+        for (int k = 0; k < K; k++)
+        {
+            float* s = src + off[k];
+            var v = Vector256.Load(acc + 8 * k);
+            for (int t = 0; t < tv; t += 8) v = Vector256.FusedMultiplyAdd(Vector256.Load(g + t), Vector256.Load(s + t), v);
+            v.Store(acc + 8 * k);
+            float tail = 0f;
+            for (int t = tv; t < T; t++) tail += g[t] * s[t];
+            acc[8 * K + k] += tail;
+        }
     }
 
     /// <summary>Σ_t a[t], vectorised, fixed order.</summary>
