@@ -338,48 +338,56 @@ public sealed unsafe partial class CpuBackend
         });
     }
 
-    /// <summary>Batch columns packed per weight-gradient product: long enough that the dot products' horizontal sums are amortised, short enough to stay in L2.</summary>
-    private const int PackColumns = 1024;
+    /// <summary>Floats of packed dy and col per weight-gradient pack (1 MB): long dot products, few dispatches.</summary>
+    private const long PackFloats = 1L << 18;
 
     /// <summary>
-    /// dW_g = Σ_n dy_ng · col_ngᵀ. Tasks own blocks of output-channel rows (a multiple of 4, sized from the shape only) and
-    /// run over the whole batch in order, packing several batch elements side by side (dy rows and col rows of nb·T) so
-    /// each product is a set of long dot products. Every weight element is computed by one task in a fixed order, so
-    /// the result does not depend on the thread count.
+    /// dW_g = Σ_n dy_ng · col_ngᵀ, a pack of batch elements at a time, packs in batch order: first the pack's dy rows and
+    /// col rows (nb·T long) are laid side by side (in parallel over batch elements), then blocks of output-channel rows
+    /// (a multiple of 4, sized from the shape only) take long dot products against the shared packed columns. Every
+    /// weight element is computed by one task in a fixed order, so the result does not depend on the thread count.
     /// </summary>
     private static void GeneralBackwardWeight(Conv1dArgs a, float* px, float* pg, float* pdw)
     {
         int G = a.Groups, Cig = a.InPerGroup, Cog = a.OutPerGroup, KK = Cig * a.Kernel, T = a.OutLength, L = a.InLength, N = a.Batch;
-        int mBlocks = Math.Clamp((Cog + 15) / 16, 1, 16);
+        int mBlocks = Math.Clamp(Cog / 32, 1, 16);
         int rowsPerBlock = ((Cog + mBlocks - 1) / mBlocks + 3) & ~3;
         bool pointwise = a.IsPointwise;
-        int perPack = Math.Max(1, PackColumns / Math.Max(T, 1));
-        CpuParallel.For((long)G * mBlocks, 1, (i0, i1) =>
+        // packs of about 1 MB of packed columns (few parallel dispatches, still cache-sized); from the shape only
+        long floatsPerColumn = (long)G * KK + a.OutChannels;
+        int perPack = (int)Math.Clamp(PackFloats / (floatsPerColumn * Math.Max(T, 1)), 1, N);
+        int ktMax = perPack * T;
+        // the calling thread's scratch: the tasks below only read it
+        float* colp = Scratch(2, (long)G * KK * ktMax);
+        float* dyp = Scratch(3, (long)a.OutChannels * ktMax);
+        for (int p0 = 0; p0 < N; p0 += perPack)
         {
-            for (long i = i0; i < i1; i++)
+            int p1 = Math.Min(N, p0 + perPack), kt = (p1 - p0) * T, first = p0;
+            CpuParallel.For((long)(p1 - p0) * G, Math.Max(1, 8192 / Math.Max((long)(KK + Cog) * T, 1)), (i0, i1) =>
             {
-                int g = (int)(i / mBlocks), mb = (int)(i % mBlocks);
-                int m0 = mb * rowsPerBlock, m1 = Math.Min(Cog, m0 + rowsPerBlock);
-                if (m0 >= m1) continue;
-                int rows = m1 - m0;
-                float* dst = pdw + ((long)g * Cog + m0) * KK;
-                for (int p0 = 0; p0 < N; p0 += perPack)
+                for (long i = i0; i < i1; i++)
                 {
-                    int p1 = Math.Min(N, p0 + perPack), kt = (p1 - p0) * T;
-                    float* dyp = Scratch(1, (long)rows * kt);
-                    float* colp = Scratch(2, (long)KK * kt);
-                    for (int n = p0; n < p1; n++)
-                    {
-                        long off = (long)(n - p0) * T;
-                        CopyRows(pg + ((long)n * a.OutChannels + (long)g * Cog + m0) * T, T, dyp + off, kt, rows, T);
-                        float* xg = px + ((long)n * a.InChannels + (long)g * Cig) * L;
-                        if (pointwise) CopyRows(xg, L, colp + off, kt, KK, T);
-                        else Im2col(xg, a, colp + off, kt);
-                    }
-                    MatMulABt(rows, KK, kt, dyp, kt, colp, kt, dst, KK, accumulate: p0 > 0);
+                    int n = first + (int)(i / G), g = (int)(i % G);
+                    long off = (long)(n - first) * T;
+                    CopyRows(pg + ((long)n * a.OutChannels + (long)g * Cog) * T, T, dyp + (long)g * Cog * kt + off, kt, Cog, T);
+                    float* xg = px + ((long)n * a.InChannels + (long)g * Cig) * L;
+                    float* cg = colp + (long)g * KK * kt + off;
+                    if (pointwise) CopyRows(xg, L, cg, kt, KK, T);
+                    else Im2col(xg, a, cg, kt);
                 }
-            }
-        });
+            });
+            CpuParallel.For((long)G * mBlocks, 1, (i0, i1) =>
+            {
+                for (long i = i0; i < i1; i++)
+                {
+                    int g = (int)(i / mBlocks), mb = (int)(i % mBlocks);
+                    int m0 = mb * rowsPerBlock, m1 = Math.Min(Cog, m0 + rowsPerBlock);
+                    if (m0 >= m1) continue;
+                    MatMulABt(m1 - m0, KK, kt, dyp + ((long)g * Cog + m0) * kt, kt, colp + (long)g * KK * kt, kt,
+                        pdw + ((long)g * Cog + m0) * KK, KK, accumulate: first > 0);
+                }
+            });
+        }
     }
 
     // ---------------------------------------------------------------- pooling
