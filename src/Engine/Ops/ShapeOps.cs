@@ -34,7 +34,7 @@ public sealed partial class Tensor
 
     public Tensor Unsqueeze(int axis)
     {
-        axis = ShapeUtil.NormalizeAxis(axis < 0 ? axis + 1 : axis, Rank + 1, "Unsqueeze");
+        axis = ShapeUtil.NormalizeAxis(axis, Rank + 1, "Unsqueeze"); // negative counts from the end of the result: -1 appends
         var s = Shape.ToList();
         s.Insert(axis, 1);
         return Reshape(s.ToArray());

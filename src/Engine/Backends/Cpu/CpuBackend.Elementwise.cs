@@ -12,6 +12,7 @@ public sealed unsafe partial class CpuBackend
         float* px = S(x).Ptr, py = S(y).Ptr;
         CpuParallel.For(n, ElementwiseGrain, (s, e) =>
         {
+            if (CpuActivationKernels.HasForward(op)) { CpuActivationKernels.Forward(op, px + s, py + s, (int)(e - s), a); return; }
             var src = new ReadOnlySpan<float>(px + s, (int)(e - s));
             var dst = new Span<float>(py + s, (int)(e - s));
             switch (op)
@@ -42,6 +43,7 @@ public sealed unsafe partial class CpuBackend
         CpuParallel.For(n, ElementwiseGrain, (s, e) =>
         {
             int len = (int)(e - s);
+            if (CpuActivationKernels.HasDerivative(op)) { CpuActivationKernels.Backward(op, px + s, py + s, pg + s, pd + s, len, a, b); return; }
             var g = new ReadOnlySpan<float>(pg + s, len);
             var d = new Span<float>(pd + s, len);
             switch (op)

@@ -71,7 +71,7 @@ public static class Sweep
     }
 
     /// <summary>Every case of the sweep: backend-level first, then tensor-level (forward and backward).</summary>
-    public static IReadOnlyList<SweepCase> All => [.. BackendSweep.Cases, .. TensorSweep.Cases];
+    public static IReadOnlyList<SweepCase> All => [.. BackendSweep.Cases, .. TensorSweep.Cases, .. ConvSweep.Cases];
 
     public static SweepCase Get(string name) => ByName.Value[name];
 

@@ -1,0 +1,98 @@
+using BenchmarkDotNet.Attributes;
+using HarFromScratch.Engine.Autograd;
+using HarFromScratch.Engine.Backends.Cpu;
+using HarFromScratch.Engine.Devices;
+using HarFromScratch.Engine.Nn;
+using HarFromScratch.Engine.Random;
+using HarFromScratch.Engine.Tensors;
+
+namespace HarFromScratch.Benchmarks.Conv;
+
+/// <summary>
+/// Issue 3 (a): the MobileNet-1D block measured with libtorch on this machine (shared/bench/libtorch, case "(a)"):
+/// x 64x9x128 (no input gradient) → depthwise conv (groups 9, k 5, pad 2, no bias) → BN → ReLU6 → pointwise 9→64 (no bias)
+/// → BN → ReLU6; loss = mean(y²); zero_grad + forward + backward, train mode. Also its parts as libtorch times them.
+/// cpu backend, 2 threads.
+/// </summary>
+[SimpleJob(launchCount: 1, warmupCount: 5, iterationCount: 15, invocationCount: 16)]
+public class MobileNetBlockBenchmarks
+{
+    private const int B = 64, C = 9, T = 128, Cout = 64;
+    private Sequential _block = null!;
+    private Conv1d _dw = null!, _pw = null!;
+    private BatchNorm1d _bn = null!;
+    private Tensor _x = null!, _xg = null!, _hx = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        CpuParallel.Threads = 2;
+        var cpu = Device.Cpu;
+        var rng = new Rng(1);
+        _block = new Sequential(
+            new Conv1d(C, C, 5, padding: 2, groups: C, bias: false, rng: rng, device: cpu),
+            new BatchNorm1d(C, device: cpu), new ReLU6(),
+            new Conv1d(C, Cout, 1, bias: false, rng: rng, device: cpu),
+            new BatchNorm1d(Cout, device: cpu), new ReLU6());
+        _x = Tensor.Randn([B, C, T], rng, cpu).Persist();
+        _xg = Tensor.Randn([B, C, T], rng, cpu).Persist();
+        _xg.RequiresGrad = true;
+        _hx = Tensor.Randn([B, Cout, T], rng, cpu).Persist();
+        _hx.RequiresGrad = true;
+        _dw = new Conv1d(C, C, 5, padding: 2, groups: C, bias: false, rng: rng, device: cpu);
+        _pw = new Conv1d(C, Cout, 1, bias: false, rng: rng, device: cpu);
+        _bn = new BatchNorm1d(Cout, device: cpu);
+    }
+
+    [Benchmark(Description = "(a) block fwd+bwd")]
+    public void Block()
+    {
+        using var scope = TensorScope.Begin();
+        _block.ZeroGrad();
+        var y = _block.Forward(_x);
+        y.Square().Mean().Backward();
+    }
+
+    [Benchmark(Description = "(a') block fwd (no grad)")]
+    public void BlockForward()
+    {
+        using var scope = TensorScope.Begin();
+        using var ng = GradMode.NoGrad();
+        _block.Forward(_x);
+    }
+
+    [Benchmark(Description = "(a-dw) depthwise fwd")]
+    public void DepthwiseForward()
+    {
+        using var scope = TensorScope.Begin();
+        using var ng = GradMode.NoGrad();
+        _dw.Forward(_x);
+    }
+
+    [Benchmark(Description = "(a-dw) depthwise fwd+bwd")]
+    public void DepthwiseForwardBackward()
+    {
+        using var scope = TensorScope.Begin();
+        _dw.ZeroGrad();
+        _xg.Grad?.Dispose(); _xg.Grad = null;
+        _dw.Forward(_xg).Sum().Backward();
+    }
+
+    [Benchmark(Description = "(a-pw) pointwise fwd+bwd")]
+    public void PointwiseForwardBackward()
+    {
+        using var scope = TensorScope.Begin();
+        _pw.ZeroGrad();
+        _xg.Grad?.Dispose(); _xg.Grad = null;
+        _pw.Forward(_xg).Sum().Backward();
+    }
+
+    [Benchmark(Description = "(a-bn) batchnorm(64) fwd+bwd")]
+    public void BatchNormForwardBackward()
+    {
+        using var scope = TensorScope.Begin();
+        _bn.ZeroGrad();
+        _hx.Grad?.Dispose(); _hx.Grad = null;
+        _bn.Forward(_hx).Sum().Backward();
+    }
+}
