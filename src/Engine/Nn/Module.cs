@@ -13,6 +13,7 @@ public abstract class Module
     private readonly List<(string name, Tensor tensor)> _parameters = new();
     private readonly List<(string name, Tensor tensor)> _buffers = new();
     private readonly List<(string name, Module module)> _modules = new();
+    private readonly List<(string name, Random.Rng rng)> _rngs = new();
 
     public bool Training { get; private set; } = true;
 
@@ -44,6 +45,21 @@ public abstract class Module
         CheckName(name);
         _modules.Add((name, module));
         return module;
+    }
+
+    /// <summary>Registers a generator a stochastic layer draws from (dropout), so checkpoints can save and restore its state.</summary>
+    protected Random.Rng RegisterRng(string name, Random.Rng rng)
+    {
+        _rngs.Add((name, rng));
+        return rng;
+    }
+
+    /// <summary>Generators of stochastic layers by dotted path ("blocks.0.drop.rng").</summary>
+    public IEnumerable<(string name, Random.Rng rng)> NamedRngs(string prefix = "")
+    {
+        foreach (var (n, r) in _rngs) yield return (prefix + n, r);
+        foreach (var (n, m) in _modules)
+            foreach (var x in m.NamedRngs(prefix + n + ".")) yield return x;
     }
 
     private void CheckName(string name)
