@@ -100,8 +100,7 @@ public sealed class MobileNet1d : HarModel
             foreach (var b in stage)
             {
                 int exp = Ch(b.Expand), cout = Ch(b.Out);
-                var act = b.Act;
-                seq.Add(new InvertedResidual1d(cin, exp, cout, b.Kernel, b.Stride, b.Se, () => ModelParts.Activation(act), rng, device));
+                seq.Add(new MobileNetBlock1d(cin, exp, cout, b.Kernel, b.Stride, b.Se, b.Act, rng, device));
                 cin = cout;
             }
             stages.Add(seq);
@@ -110,7 +109,7 @@ public sealed class MobileNet1d : HarModel
 
         int head = Ch(config.HeadChannels);
         Head = RegisterModule("head", new Sequential(
-            new Conv1d(cin, head, 1, bias: false, rng: rng, device: device),
+            new Pointwise1d(cin, head, false, rng, device),
             new BatchNorm1d(head, device: device), ModelParts.Activation(config.HeadAct)));
         int feat = head;
         if (config.HiddenDim > 0)

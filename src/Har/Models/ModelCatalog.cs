@@ -36,6 +36,8 @@ public static class ModelCatalog
             (s, r, d) => new Fcn(s, r, d)),
         new("resnet-lstm-an", ModelRole.Teacher, "ResNetLSTMaN: residual CNN 128/256/256 + LSTM-attention, aux head per block",
             (s, r, d) => new ResNetLstmAn(s, r, d)),
+        new("resnet-lstm-an-small", ModelRole.Teacher, "ResNetLSTMaN with a 64/128/128 CNN branch (a quarter of the MACs)",
+            (s, r, d) => new ResNetLstmAn(s, r, d, [64, 128, 128])),
         new("resnet1d", ModelRole.Teacher, "ResNet-1D, 3 residual blocks 64/128/128, kernels 8/5/3, GAP",
             (s, r, d) => new ResNet1d(s, r, d)),
         new("lstm-attention", ModelRole.Teacher, "2-layer LSTM (128) with scaled dot-product attention pooling",
