@@ -29,6 +29,23 @@ public class ModelShapeTests
         Assert.All(o.Logits.ToArray(), v => Assert.True(float.IsFinite(v)));
     }
 
+    /// <summary>Window length is an option of the data layer (--window): every model takes any reasonable length.</summary>
+    [Theory]
+    [MemberData(nameof(ModelTestUtil.AllModels), MemberType = typeof(ModelTestUtil))]
+    public void OtherWindowLengths(string model)
+    {
+        foreach (int length in new[] { 97, 200, 20 })
+        {
+            var m = ModelCatalog.Create(model, 3, length, 6, new Rng(1));
+            using var scope = TensorScope.Begin();
+            using var ng = GradMode.NoGrad();
+            var o = m.Run(ModelTestUtil.RandomInput(2, 3, length, 7));
+            Assert.Equal([2, 6], o.Logits.Shape);
+            Assert.Equal(ModelTestUtil.FeatureNames(model).Length, o.Features.Count);
+            Assert.True(m.MacsPerWindow() > 0);
+        }
+    }
+
     [Fact]
     public void DocumentedFeatureShapesOnHapt()
     {
