@@ -79,6 +79,18 @@ public class ModelShapeTests
     }
 
     [Fact]
+    public void FeatureShapesWithoutABatch()
+    {
+        var m = ModelCatalog.Create("resnet-lstm-an-small", 6, 128, 12, new Rng(1));
+        var (features, aux) = m.FeatureShapes();
+        Assert.True(m.Training);
+        Assert.Equal(3, aux);
+        Assert.Equal(["block1", "block2", "block3", "lstm", "attention"], features.Select(f => f.Name).ToArray());
+        Assert.Equal([64, 128], features[0].Shape);
+        Assert.Equal([128], features[^1].Shape);
+    }
+
+    [Fact]
     public void WrongInputShapeNamesTheExpectedShape()
     {
         var m = ModelCatalog.Create("mlp", 6, 128, 12, new Rng(1));
