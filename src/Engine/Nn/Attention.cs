@@ -20,7 +20,7 @@ public sealed class MultiheadAttention : Module
         EmbedDim = embedDim; NumHeads = numHeads; Dropout = dropout;
         device ??= Device.Default;
         rng ??= Rng.Global;
-        _rng = rng.Fork();
+        _rng = RegisterRng("rng", rng.Fork());
         InProjWeight = RegisterParameter("in_proj_weight", TensorScope.Unscoped(() => Tensor.Zeros([3 * embedDim, embedDim], device)));
         Init.XavierUniform(InProjWeight, rng: rng);
         if (bias) InProjBias = RegisterParameter("in_proj_bias", TensorScope.Unscoped(() => Tensor.Zeros([3 * embedDim], device)));
@@ -118,7 +118,7 @@ public sealed class TransformerEncoderLayer : Module
         bool gelu = true, float layerNormEps = 1e-5f, Rng? rng = null, Device? device = null)
     {
         rng ??= Rng.Global;
-        _rng = rng.Fork();
+        _rng = RegisterRng("rng", rng.Fork());
         DropoutP = dropout; NormFirst = normFirst; Gelu = gelu;
         SelfAttn = RegisterModule("self_attn", new MultiheadAttention(dModel, nHead, dropout, true, rng, device));
         Linear1 = RegisterModule("linear1", new Linear(dModel, dimFeedforward, true, rng, device));
@@ -165,7 +165,7 @@ public sealed class SinusoidalPositionalEncoding : Module
 
     public SinusoidalPositionalEncoding(int dModel, int maxLen = 5000, float dropout = 0f, bool batchFirst = true, Rng? rng = null, Device? device = null)
     {
-        _rng = (rng ?? Rng.Global).Fork();
+        _rng = RegisterRng("rng", (rng ?? Rng.Global).Fork());
         DropoutP = dropout; BatchFirst = batchFirst;
         var pe = new float[maxLen * dModel];
         for (int p = 0; p < maxLen; p++)
@@ -202,7 +202,7 @@ public sealed class LearnedPositionalEncoding : Module
     public LearnedPositionalEncoding(int dModel, int maxLen, float dropout = 0f, bool batchFirst = true, Rng? rng = null, Device? device = null)
     {
         rng ??= Rng.Global;
-        _rng = rng.Fork();
+        _rng = RegisterRng("rng", rng.Fork());
         DropoutP = dropout; BatchFirst = batchFirst;
         Weight = RegisterParameter("weight", TensorScope.Unscoped(() => Tensor.Zeros([maxLen, dModel], device ?? Device.Default)));
         Init.Normal(Weight, 0f, 0.02f, rng);

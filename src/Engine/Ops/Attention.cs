@@ -38,6 +38,7 @@ public static class Attention
 
         int nb = (int)ShapeUtil.Numel(batch), lq = q.Shape[^2], lk = k.Shape[^2], d = q.Shape[^1], dv = v.Shape[^1];
         float sc = scale ?? 1f / MathF.Sqrt(d);
+        MacCounter.Add((long)nb * lq * lk * (d + dv));
         var be = q.Backend;
         var dev = q.Device;
         var scoreShape = (int[])[.. batch, lq, lk];

@@ -94,6 +94,7 @@ public static class Recurrent
         if (c0 != null && !ShapeUtil.SameShape(c0.Shape, [D, B, H]))
             throw new ArgumentException($"{cell}: c0 must be ({D}, {B}, {H}) for this layer, got {ShapeUtil.Format(c0.Shape)}");
         if (T == 0 || B == 0) throw new ArgumentException($"{cell}: empty sequence or batch {ShapeUtil.Format(x.Shape)}");
+        MacCounter.Add((long)D * T * B * G * (I + H));
 
         var be = x.Backend;
         var dev = x.Device;
