@@ -166,7 +166,7 @@ public static class TrainCommands
             var model = ModelCatalog.Create(config.Model, new Rng(config.Train.Seed), device);
             var ck = p.GetValue(checkpoint) == "last" ? files.Last : files.Best;
             if (!File.Exists(ck)) throw new FileNotFoundException($"{ck}: not found (has the run finished an epoch?)");
-            LoadModelOnly(ck, model);
+            RunFiles.LoadModelTensors(ck, model);
             var test = Evaluator.Evaluate(model, data.Test, data.ClassNames);
             var state = files.ReadState();
             var summary = Summarize(files, config.Train, model, device, state?.BestEpoch ?? 0, test, state?.History ?? [], p.GetValue(latencyBatch));
@@ -180,17 +180,6 @@ public static class TrainCommands
             return 0;
         }));
         return cmd;
-    }
-
-    /// <summary>Loads the model's own tensors from a checkpoint that may also hold extra modules (adapters of a distillation run).</summary>
-    private static void LoadModelOnly(string path, HarModel model)
-    {
-        var content = Engine.IO.SafeTensors.Load(path);
-        var own = model.StateDict();
-        var values = content.Tensors.Where(kv => own.ContainsKey(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value.Data);
-        var shapes = content.Tensors.Where(kv => own.ContainsKey(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value.Shape);
-        try { model.LoadStateDict(values, shapes); }
-        catch (ArgumentException e) { throw new InvalidDataException($"{path}: {e.Message}"); }
     }
 
     private static Command BuildModels(TextWriter stdout, TextWriter stderr)

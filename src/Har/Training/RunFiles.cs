@@ -134,6 +134,16 @@ public sealed class RunFiles(string dir)
         return content.Metadata.ToDictionary(kv => kv.Key, kv => kv.Value);
     }
 
+    /// <summary>Loads a model's own tensors from a checkpoint that may also hold other modules' (adapters, a co-trained teacher).</summary>
+    public static void LoadModelTensors(string path, Module model)
+    {
+        var content = SafeTensors.Load(path);
+        var own = model.StateDict();
+        var mine = content.Tensors.Where(kv => own.ContainsKey(kv.Key)).ToList();
+        try { model.LoadStateDict(mine.ToDictionary(kv => kv.Key, kv => kv.Value.Data), mine.ToDictionary(kv => kv.Key, kv => kv.Value.Shape)); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{path}: {e.Message}"); }
+    }
+
     public static void SaveOptimizer(string path, Optimizer opt) =>
         SafeTensors.Save(path, opt.StateTensors().Select(s => new KeyValuePair<string, Engine.Tensors.Tensor>(s.key, s.tensor)),
             new Dictionary<string, string> { ["step_count"] = opt.StepCount.ToString() });
