@@ -32,7 +32,9 @@ internal static class Backprop
                 AccumulateLeaf(t, g);
                 continue;
             }
+            long t0 = OpProfiler.BackwardStart();
             var inputGrads = node.Backward(g);
+            OpProfiler.BackwardDone(node.OpName, t0);
             for (int k = 0; k < node.Inputs.Length; k++)
             {
                 var input = node.Inputs[k];

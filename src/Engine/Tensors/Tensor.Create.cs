@@ -101,6 +101,7 @@ public sealed partial class Tensor
     /// <summary>Marks the result of an op with its backward, when gradients are recorded and an input needs them.</summary>
     internal Tensor Record(string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
     {
+        OpProfiler.ForwardDone(op);
         if (!GradMode.IsEnabled) return this;
         foreach (var i in inputs)
             if (i.RequiresGrad)

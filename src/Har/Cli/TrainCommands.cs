@@ -21,7 +21,60 @@ public static class TrainCommands
         yield return BuildTrain(stdout, stderr);
         yield return BuildEval(stdout, stderr);
         yield return BuildModels(stdout, stderr);
+        yield return BuildProfile(stdout, stderr);
     }
+
+    private static Command BuildProfile(TextWriter stdout, TextWriter stderr)
+    {
+        var model = new Option<string>("--model") { Description = "Model name", DefaultValueFactory = _ => "mobilenet-small" };
+        var dataset = new Option<string>("--dataset") { Description = "Input shape of this dataset: uci-har, hapt, usc-had, wisdm", DefaultValueFactory = _ => "hapt" };
+        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 64 };
+        var steps = new Option<int>("--steps") { Description = "Profiled training steps (after 2 warm-up steps)", DefaultValueFactory = _ => 5 };
+        var cmd = new Command("profile", "Time one training step (forward, backward, AdamW) per op kind: where the time goes") { model, dataset, batch, steps, DeviceOption };
+        cmd.SetAction(p => HarCli.Guard(stderr, () =>
+        {
+            var (ch, len, k) = ShapeOf(p.GetValue(dataset)!);
+            var device = Device.Get(p.GetValue(DeviceOption)!);
+            var m = ModelCatalog.Create(new ModelSpec(p.GetValue(model)!, ch, len, k), new Rng(1), device);
+            var opt = new Engine.Optim.AdamW(m.Parameters(), 1e-3f);
+            int n = p.GetValue(batch);
+            var rng = new Rng(2);
+            var x = Engine.Tensors.TensorScope.Unscoped(() => Engine.Tensors.Tensor.Randn([n, ch, len], rng, device));
+            var y = Enumerable.Range(0, n).Select(i => i % k).ToArray();
+            void Step()
+            {
+                using var scope = Engine.Tensors.TensorScope.Begin();
+                opt.ZeroGrad();
+                var loss = Engine.Ops.Losses.CrossEntropy(m.Forward(x), y);
+                loss.Backward();
+                opt.Step();
+                loss.Item();
+            }
+            Step(); Step();
+            int s = p.GetValue(steps);
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            using (var prof = Engine.Autograd.OpProfiler.Begin())
+            {
+                for (int i = 0; i < s; i++) { Step(); prof.Mark(); }
+                double total = sw.Elapsed.TotalMilliseconds;
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p.GetValue(model)} on {p.GetValue(dataset)} input ({ch}x{len}), batch {n}, {device.Name}: {total / s:F1} ms per step (forward + backward + AdamW), {s} steps"));
+                stdout.Write(prof.Table());
+                var ops = prof.Results.Sum(r => r.forwardMs + r.backwardMs);
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ops account for {ops / s:F1} ms per step; the rest ({(total - ops) / s:F1} ms) is the optimiser step, loss read-back and bookkeeping"));
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static (int channels, int length, int classes) ShapeOf(string dataset) => dataset.ToLowerInvariant() switch
+    {
+        "uci-har" => (9, 128, 6),
+        "hapt" => (6, 128, 12),
+        "usc-had" => (6, 128, 12),
+        "wisdm" => (3, 128, 6),
+        _ => throw new ArgumentException($"--dataset: unknown dataset '{dataset}'; expected uci-har, hapt, usc-had or wisdm"),
+    };
 
     /// <summary>Options of a training run; shared with `har distill`.</summary>
     public sealed class TrainOptionSet
@@ -189,14 +242,7 @@ public static class TrainCommands
         cmd.SetAction(p => HarCli.Guard(stderr, () =>
         {
             var name = p.GetValue(dataset) ?? "hapt";
-            var (ch, len, k) = name.ToLowerInvariant() switch
-            {
-                "uci-har" => (9, 128, 6),
-                "hapt" => (6, 128, 12),
-                "usc-had" => (6, 128, 12),
-                "wisdm" => (3, 128, 6),
-                _ => throw new ArgumentException($"--dataset: unknown dataset '{name}'; expected uci-har, hapt, usc-had or wisdm"),
-            };
+            var (ch, len, k) = ShapeOf(name);
             stdout.WriteLine($"models for {name} windows ({ch} channels x {len} samples, {k} classes):");
             stdout.WriteLine($"  {"name",-20} {"role",-8} {"parameters",12} {"MACs/window",14}  description");
             foreach (var e in ModelCatalog.Entries)

@@ -64,3 +64,21 @@ public class AutogradTests
         Assert.True(GradCheck.Check(t => t[0].Square(), [Randn(1, 3, 2)]).Passed);
     }
 }
+
+public class OpProfilerTests
+{
+    [Fact]
+    public void AttributesForwardAndBackwardTimeToOps()
+    {
+        var x = TestUtil.Randn(1, 64, 64);
+        x.RequiresGrad = true;
+        using var prof = OpProfiler.Begin();
+        var y = x.MatMul(x).Relu().Sum();
+        y.Backward();
+        var r = prof.Results.ToDictionary(e => e.op);
+        Assert.Equal(1, r["matmul"].calls);
+        Assert.True(r["matmul"].backwardMs > 0);
+        Assert.Contains("relu", r.Keys);
+        Assert.Contains("| matmul | 1 |", prof.Table());
+    }
+}
