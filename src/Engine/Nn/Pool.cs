@@ -36,7 +36,7 @@ public sealed class Dropout : Module
     {
         if (!(p >= 0f && p <= 1f)) throw new ArgumentException($"Dropout: probability {p} must be in [0, 1]");
         P = p;
-        _rng = rng ?? Rng.Global.Fork();
+        _rng = RegisterRng("rng", rng ?? Rng.Global.Fork());
     }
 
     public float P { get; }

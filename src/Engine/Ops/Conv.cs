@@ -50,6 +50,7 @@ public sealed partial class Tensor
         if (outLen <= 0)
             throw new ArgumentException($"Conv1d: input length {len} with padding ({padL}, {padR}) is shorter than the dilated kernel {dilation * (k - 1) + 1}");
         var args = new Conv1dArgs(n, cin, cout, len, outLen, k, stride, padL, dilation, groups);
+        HarFromScratch.Engine.Ops.MacCounter.Add((long)n * cout * outLen * (cin / groups) * k);
         var y = Empty([n, cout, outLen], x.Device);
         var be = x.Backend;
         be.Conv1d(args, x.Storage, w.Storage, bias?.Storage, y.Storage);

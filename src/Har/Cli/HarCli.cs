@@ -39,6 +39,7 @@ public static class HarCli
         root.Options.Add(DataOption);
         root.Options.Add(CacheOption);
         root.Subcommands.Add(DataCommands.Build(stdout, stderr));
+        foreach (var c in TrainCommands.Build(stdout, stderr)) root.Subcommands.Add(c);
         return root;
     }
 
@@ -76,6 +77,16 @@ public static class HarCli
         {
             stderr.WriteLine("error: " + e.Message);
             return DataError;
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or Engine.IO.SafeTensorsFormatException)
+        {
+            stderr.WriteLine("error: " + e.Message);
+            return DataError;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            stderr.WriteLine("error: " + e.Message);
+            return 1;
         }
     }
 }

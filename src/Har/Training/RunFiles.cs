@@ -76,10 +76,12 @@ public sealed class RunFiles(string dir)
         catch (JsonException e) { throw new InvalidDataException($"{State}: not a valid training state: {e.Message}"); }
     }
 
+    private static readonly JsonSerializerOptions LogJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
     public void AppendLog(object record)
     {
         Directory.CreateDirectory(Dir);
-        File.AppendAllText(Log, JsonSerializer.Serialize(record) + "\n");
+        File.AppendAllText(Log, JsonSerializer.Serialize(record, LogJson) + "\n");
     }
 
     /// <summary>Model parameters and buffers (and those of extra modules under their prefix) as safetensors.</summary>
@@ -130,6 +132,16 @@ public sealed class RunFiles(string dir)
         }
         foreach (var (m, values, shapes) in plans) m.LoadStateDict(values, shapes);
         return content.Metadata.ToDictionary(kv => kv.Key, kv => kv.Value);
+    }
+
+    /// <summary>Loads a model's own tensors from a checkpoint that may also hold other modules' (adapters, a co-trained teacher).</summary>
+    public static void LoadModelTensors(string path, Module model)
+    {
+        var content = SafeTensors.Load(path);
+        var own = model.StateDict();
+        var mine = content.Tensors.Where(kv => own.ContainsKey(kv.Key)).ToList();
+        try { model.LoadStateDict(mine.ToDictionary(kv => kv.Key, kv => kv.Value.Data), mine.ToDictionary(kv => kv.Key, kv => kv.Value.Shape)); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{path}: {e.Message}"); }
     }
 
     public static void SaveOptimizer(string path, Optimizer opt) =>

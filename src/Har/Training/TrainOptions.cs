@@ -46,7 +46,7 @@ public sealed record TrainOptions
     /// <summary>Stop after this many training batches per epoch (quick checks and tests); 0 = all.</summary>
     public int MaxBatchesPerEpoch { get; init; }
 
-    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never };
+    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Checks ranges and names; the message names the option at fault.</summary>
     public void Validate()

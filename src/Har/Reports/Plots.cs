@@ -1,0 +1,95 @@
+using HarFromScratch.Har.Training;
+using ScottPlot;
+
+namespace HarFromScratch.Har.Reports;
+
+/// <summary>PNG figures of runs and experiments (ScottPlot, rendered off-screen).</summary>
+public static class Plots
+{
+    /// <summary>Training and validation loss per epoch.</summary>
+    public static void LossCurves(IReadOnlyList<EpochRecord> history, string path, string title)
+    {
+        var plt = new Plot();
+        double[] ep = history.Select(h => (double)h.Epoch).ToArray();
+        plt.Add.Scatter(ep, history.Select(h => h.TrainLoss).ToArray()).LegendText = "train loss";
+        if (history.Any(h => double.IsFinite(h.ValLoss)))
+            plt.Add.Scatter(ep, history.Select(h => h.ValLoss).ToArray()).LegendText = "validation loss";
+        plt.Title(title);
+        plt.XLabel("epoch");
+        plt.YLabel("cross-entropy");
+        plt.ShowLegend();
+        plt.SavePng(path, 800, 500);
+    }
+
+    /// <summary>Training accuracy, validation accuracy and validation macro-F1 per epoch.</summary>
+    public static void MetricCurves(IReadOnlyList<EpochRecord> history, string path, string title)
+    {
+        var plt = new Plot();
+        double[] ep = history.Select(h => (double)h.Epoch).ToArray();
+        plt.Add.Scatter(ep, history.Select(h => h.TrainAccuracy).ToArray()).LegendText = "train accuracy";
+        plt.Add.Scatter(ep, history.Select(h => h.ValAccuracy).ToArray()).LegendText = "validation accuracy";
+        plt.Add.Scatter(ep, history.Select(h => h.ValMacroF1).ToArray()).LegendText = "validation macro-F1";
+        plt.Title(title);
+        plt.XLabel("epoch");
+        plt.Axes.SetLimitsY(0, 1.02);
+        plt.ShowLegend();
+        plt.SavePng(path, 800, 500);
+    }
+
+    /// <summary>Row-normalised confusion matrix as a heatmap, with the counts written in the cells.</summary>
+    public static void Confusion(ClassificationReport r, string path, string title)
+    {
+        int k = r.ClassNames.Count;
+        var norm = new double[k, k];
+        for (int i = 0; i < k; i++)
+        {
+            double row = 0;
+            for (int j = 0; j < k; j++) row += r.Confusion[i, j];
+            for (int j = 0; j < k; j++) norm[i, j] = row == 0 ? 0 : r.Confusion[i, j] / row;
+        }
+        var plt = new Plot();
+        var hm = plt.Add.Heatmap(norm);
+        hm.Colormap = new ScottPlot.Colormaps.Viridis();
+        hm.FlipVertically = true;
+        for (int i = 0; i < k; i++)
+        for (int j = 0; j < k; j++)
+        {
+            var t = plt.Add.Text(r.Confusion[i, j].ToString(), j, k - 1 - i);
+            t.LabelFontColor = norm[i, j] > 0.5 ? Colors.Black : Colors.White;
+            t.LabelAlignment = Alignment.MiddleCenter;
+            t.LabelFontSize = k > 8 ? 10 : 14;
+        }
+        plt.Add.ColorBar(hm);
+        var ticks = Enumerable.Range(0, k).Select(i => (double)i).ToArray();
+        plt.Axes.Bottom.SetTicks(ticks, r.ClassNames.ToArray());
+        plt.Axes.Bottom.TickLabelStyle.Rotation = 45;
+        plt.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        plt.Axes.Left.SetTicks(ticks, r.ClassNames.Reverse().ToArray());
+        plt.XLabel("predicted");
+        plt.YLabel("true");
+        plt.Title(title);
+        int size = Math.Max(600, 70 * k + 250);
+        plt.SavePng(path, size + 100, size);
+    }
+
+    /// <summary>Grouped bar chart with error bars: one group per row label, one bar per series.</summary>
+    public static void Bars(IReadOnlyList<string> groups, IReadOnlyList<string> series, double[,] mean, double[,] std, string path, string title, string yLabel)
+    {
+        var plt = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        int ns = series.Count;
+        for (int s = 0; s < ns; s++)
+        {
+            var bars = new List<Bar>();
+            for (int g = 0; g < groups.Count; g++)
+                bars.Add(new Bar { Position = g * (ns + 1) + s, Value = mean[g, s], Error = std[g, s], FillColor = palette.GetColor(s) });
+            plt.Add.Bars(bars).LegendText = series[s];
+        }
+        plt.Axes.Bottom.SetTicks(Enumerable.Range(0, groups.Count).Select(g => g * (ns + 1) + (ns - 1) / 2.0).ToArray(), groups.ToArray());
+        plt.YLabel(yLabel);
+        plt.Title(title);
+        plt.ShowLegend(Alignment.LowerRight);
+        plt.Axes.Margins(bottom: 0);
+        plt.SavePng(path, Math.Max(800, 60 * groups.Count * (ns + 1)), 500);
+    }
+}

@@ -1,0 +1,75 @@
+using HarFromScratch.Har.Cli;
+using HarFromScratch.Har.Tests.Data;
+
+namespace HarFromScratch.Har.Tests.Cli;
+
+/// <summary>`har train`, `har eval`, `har models`: end to end on real UCI-HAR windows (a few batches), and clear errors.</summary>
+public sealed class TrainCliTests
+{
+    private static (int Code, string Out, string Err) Har(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = HarCli.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void TrainThenEvalWritesAFullRunFolder()
+    {
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        var (code, o, e) = Har("train", "--dataset", "uci-har", "--model", "mobilenet-tiny", "--epochs", "2", "--max-batches", "3", "--batch", "32",
+            "--out", run, "--data", TestData.Root, "--seed", "2");
+        Assert.True(code == 0, o + e);
+        Assert.Contains("epoch   2/2", o);
+        Assert.Contains("test (2947 windows", o);
+        (code, o, e) = Har("eval", "--run", run, "--data", TestData.Root, "--latency-batch", "8");
+        Assert.True(code == 0, o + e);
+        Assert.Contains("macro-F1", o);
+        foreach (var f in new[] { "config.json", "best.safetensors", "metrics.json", "report.md", "confusion.png", "curves_loss.png", "log.jsonl" })
+            Assert.True(File.Exists(Path.Combine(run, f)), f);
+
+        // the same command again refuses to overwrite; --resume of a finished run just re-reports
+        (code, _, e) = Har("train", "--dataset", "uci-har", "--model", "mobilenet-tiny", "--epochs", "2", "--max-batches", "3", "--batch", "32", "--out", run, "--data", TestData.Root, "--seed", "2");
+        Assert.Equal(1, code);
+        Assert.Contains("--resume", e);
+        (code, _, e) = Har("train", "--dataset", "uci-har", "--model", "mobilenet-tiny", "--epochs", "2", "--max-batches", "3", "--batch", "32", "--out", run, "--data", TestData.Root, "--seed", "3", "--resume");
+        Assert.Equal(1, code);
+        Assert.Contains("options differ", e);
+    }
+
+    [Theory]
+    [InlineData(new[] { "train", "--model", "resnet9000" }, "unknown model 'resnet9000'")]
+    [InlineData(new[] { "train", "--lr", "-1" }, "--lr")]
+    [InlineData(new[] { "train", "--epochs", "many" }, "many")]
+    [InlineData(new[] { "train", "--optimizer", "lbfgs" }, "--optimizer")]
+    [InlineData(new[] { "train", "--device", "tpu" }, "unknown device 'tpu'")]
+    [InlineData(new[] { "models", "--dataset", "mnist" }, "unknown dataset 'mnist'")]
+    [InlineData(new[] { "eval", "--run", "/nonexistent/run" }, "config.json")]
+    public void BadInputGivesAClearError(string[] args, string expected)
+    {
+        var (code, o, e) = Har(args);
+        Assert.NotEqual(0, code);
+        Assert.Contains(expected, o + e);
+    }
+
+    [Fact]
+    public void MissingDataDirectoryNamesWhatToDownload()
+    {
+        using var dir = new TempDir();
+        var (code, _, e) = Har("train", "--dataset", "hapt", "--data", dir.Path, "--epochs", "1", "--out", Path.Combine(dir.Path, "r"));
+        Assert.Equal(2, code);
+        Assert.Contains("har data fetch hapt", e);
+    }
+
+    [Fact]
+    public void ModelsListsEveryModelWithSizes()
+    {
+        var (code, o, _) = Har("models", "--dataset", "hapt");
+        Assert.Equal(0, code);
+        Assert.Contains("mobilenet-small", o);
+        Assert.Contains("resnet-lstm-an", o);
+        Assert.Contains("MACs/window", o);
+    }
+}
