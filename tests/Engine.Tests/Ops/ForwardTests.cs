@@ -184,3 +184,20 @@ public class ForwardTests
         Assert.Contains("...", big);
     }
 }
+
+public class CpuRangeCheckTests
+{
+    [Fact]
+    public void BadSizesThrowInsteadOfReadingOutOfBounds()
+    {
+        var be = HarFromScratch.Engine.Devices.Device.Cpu.Backend;
+        var small = be.Allocate(64);
+        var big = be.Allocate(4096);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            be.Gemm(new GemmArgs(1, 32, 32, 32, 1f, 0f, small, 0, 0, 32, false, big, 0, 0, 32, false, big, 0, 0, 32)));
+        Assert.Contains("Gemm A", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => be.Unary(UnaryOp.Exp, small, big, 5000));
+        Assert.Throws<ArgumentOutOfRangeException>(() => be.StridedCopy(new StridedView(small, 0, [64, 1]), new StridedView(big, 0, [64, 1]), [2, 64]));
+        small.Release(); big.Release();
+    }
+}

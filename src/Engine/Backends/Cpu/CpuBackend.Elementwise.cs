@@ -9,6 +9,8 @@ public sealed unsafe partial class CpuBackend
 
     public void Unary(UnaryOp op, Storage x, Storage y, long n, float a = 0, float b = 0)
     {
+        BackendChecks.CheckRange(x, 0, n - 1, "Unary x");
+        BackendChecks.CheckRange(y, 0, n - 1, "Unary y");
         float* px = S(x).Ptr, py = S(y).Ptr;
         CpuParallel.For(n, ElementwiseGrain, (s, e) =>
         {
@@ -39,6 +41,7 @@ public sealed unsafe partial class CpuBackend
 
     public void UnaryBackward(UnaryOp op, Storage x, Storage y, Storage dy, Storage dx, long n, float a = 0, float b = 0)
     {
+        foreach (var s in (ReadOnlySpan<Storage>)[x, y, dy, dx]) BackendChecks.CheckRange(s, 0, n - 1, "UnaryBackward");
         float* px = S(x).Ptr, py = S(y).Ptr, pg = S(dy).Ptr, pd = S(dx).Ptr;
         CpuParallel.For(n, ElementwiseGrain, (s, e) =>
         {
@@ -61,6 +64,9 @@ public sealed unsafe partial class CpuBackend
 
     public void Binary(BinaryOp op, Storage a, long[] aStrides, Storage b, long[] bStrides, Storage y, int[] shape)
     {
+        BackendChecks.CheckView(new StridedView(a, 0, aStrides), shape, "Binary a");
+        BackendChecks.CheckView(new StridedView(b, 0, bStrides), shape, "Binary b");
+        BackendChecks.CheckRange(y, 0, ShapeUtil.Numel(shape) - 1, "Binary y");
         var (sh, st) = ShapeUtil.Coalesce(shape, aStrides, bStrides, ShapeUtil.ContiguousStrides(shape));
         float* pa = S(a).Ptr, pb = S(b).Ptr, py = S(y).Ptr;
         long[] sa = st[0], sb = st[1];

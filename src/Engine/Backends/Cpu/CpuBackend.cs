@@ -29,10 +29,12 @@ public sealed unsafe partial class CpuBackend : IBackend
     public void Download(Storage src, long offset, Span<float> dst) => S(src).Span(offset, dst.Length).CopyTo(dst);
 
     public void Copy(Storage src, long srcOffset, Storage dst, long dstOffset, long length) =>
-        S(src).Span(srcOffset, length).CopyTo(S(dst).Span(dstOffset, length));
+        S(src).Span(srcOffset, length).CopyTo(S(dst).Span(dstOffset, length)); // spans check their bounds
 
     public void StridedCopy(StridedView src, StridedView dst, int[] shape)
     {
+        BackendChecks.CheckView(src, shape, "StridedCopy source");
+        BackendChecks.CheckView(dst, shape, "StridedCopy destination");
         var (sh, st) = ShapeUtil.Coalesce(shape, src.Strides, dst.Strides);
         float* ps = S(src.Storage).Ptr + src.Offset, pd = S(dst.Storage).Ptr + dst.Offset;
         long[] ss = st[0], ds = st[1];

@@ -7,6 +7,7 @@ public sealed unsafe partial class CpuBackend
 {
     public void Gemm(in GemmArgs g)
     {
+        BackendChecks.CheckGemm(g);
         float* a = S(g.A).Ptr + g.OffsetA, b = S(g.B).Ptr + g.OffsetB, c = S(g.C).Ptr + g.OffsetC;
         CpuGemm.Batched(g, a, b, c);
     }

@@ -59,19 +59,5 @@ public sealed partial class IlgpuBackend
         LastGemmKernel = "simple";
     }
 
-    private static void CheckGemm(in GemmArgs a, in GemmParams g)
-    {
-        long lastBatch = g.Batch - 1;
-        if (g.K > 0)
-        {
-            // op(A) is M x K: stored rows x cols = (TransA ? K x M : M x K)
-            int ar = a.TransA ? g.K : g.M, ac = a.TransA ? g.M : g.K;
-            int br = a.TransB ? g.N : g.K, bc = a.TransB ? g.K : g.N;
-            if (a.Lda < ac || a.Ldb < bc) throw new ArgumentException($"Gemm: leading dimension too small (lda {a.Lda} < {ac} or ldb {a.Ldb} < {bc})");
-            CheckRange(a.A, a.OffsetA + Math.Min(0, lastBatch * a.BatchStrideA), a.OffsetA + Math.Max(0, lastBatch * a.BatchStrideA) + (long)(ar - 1) * a.Lda + ac - 1, "Gemm A");
-            CheckRange(a.B, a.OffsetB + Math.Min(0, lastBatch * a.BatchStrideB), a.OffsetB + Math.Max(0, lastBatch * a.BatchStrideB) + (long)(br - 1) * a.Ldb + bc - 1, "Gemm B");
-        }
-        if (a.Ldc < g.N) throw new ArgumentException($"Gemm: ldc {a.Ldc} < N {g.N}");
-        CheckRange(a.C, a.OffsetC + Math.Min(0, lastBatch * a.BatchStrideC), a.OffsetC + Math.Max(0, lastBatch * a.BatchStrideC) + (long)(g.M - 1) * a.Ldc + g.N - 1, "Gemm C");
-    }
+    private static void CheckGemm(in GemmArgs a, in GemmParams g) => BackendChecks.CheckGemm(a);
 }

@@ -221,29 +221,10 @@ public sealed partial class IlgpuBackend : IBackend
     /// <summary>The whole buffer of <paramref name="s"/> as a kernel argument (checked to belong to this backend).</summary>
     internal ArrayView<float> View(Storage s) => S(s).View;
 
-    /// <summary>
-    /// Throws (instead of letting a kernel index out of bounds, which on the CPU simulator kills the process)
-    /// unless [lo, hi] lies inside the storage.
-    /// </summary>
-    internal static void CheckRange(Storage s, long lo, long hi, string what)
-    {
-        if (hi < lo) return; // empty
-        if (lo < 0 || hi >= s.Capacity)
-            throw new ArgumentOutOfRangeException(what, $"{what}: elements [{lo}, {hi}] are outside a storage of {s.Capacity} floats");
-    }
+    /// <summary>Range checks before launches: an out-of-bounds index in a kernel would kill the process on the CPU simulator.</summary>
+    internal static void CheckRange(Storage s, long lo, long hi, string what) => BackendChecks.CheckRange(s, lo, hi, what);
 
-    /// <summary>The lowest and highest element offset a strided walk over <paramref name="shape"/> touches.</summary>
-    internal static (long lo, long hi) Footprint(long offset, ReadOnlySpan<int> shape, ReadOnlySpan<long> strides)
-    {
-        long lo = offset, hi = offset;
-        for (int d = 0; d < shape.Length; d++)
-        {
-            if (shape[d] == 0) return (0, -1);
-            long ext = (shape[d] - 1) * strides[d];
-            if (ext > 0) hi += ext; else lo += ext;
-        }
-        return (lo, hi);
-    }
+    internal static (long lo, long hi) Footprint(long offset, ReadOnlySpan<int> shape, ReadOnlySpan<long> strides) => BackendChecks.Footprint(offset, shape, strides);
 
     /// <summary>Grid-stride launch extent for <paramref name="n"/> items.</summary>
     internal Index1D Extent(long n) => new((int)Math.Max(1, Math.Min(n, MaxLaunch)));
