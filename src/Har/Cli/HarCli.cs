@@ -40,6 +40,7 @@ public static class HarCli
         root.Options.Add(CacheOption);
         root.Subcommands.Add(DataCommands.Build(stdout, stderr));
         foreach (var c in TrainCommands.Build(stdout, stderr)) root.Subcommands.Add(c);
+        foreach (var c in DistillCommands.Build(stdout, stderr)) root.Subcommands.Add(c);
         return root;
     }
 

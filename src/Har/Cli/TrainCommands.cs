@@ -216,7 +216,7 @@ public static class TrainCommands
             var device = Device.Get(p.GetValue(DeviceOption)!);
             var dataOpts = config.Data with { DataDir = p.GetValue(HarCli.DataOption), CacheDir = p.GetValue(HarCli.CacheOption) };
             var data = HarData.Load(config.Train.Dataset, dataOpts);
-            var model = ModelCatalog.Create(config.Model, new Rng(config.Train.Seed), device);
+            var model = Distillation.SmlDist.HeadSearchModel.CreateAny(config.Model, new Rng(config.Train.Seed), device); // catalogue models and BASE+HEAD students of har distill
             var ck = p.GetValue(checkpoint) == "last" ? files.Last : files.Best;
             if (!File.Exists(ck)) throw new FileNotFoundException($"{ck}: not found (has the run finished an epoch?)");
             RunFiles.LoadModelTensors(ck, model);

@@ -1,0 +1,210 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using HarFromScratch.Engine.IO;
+using HarFromScratch.Har.Cli;
+using HarFromScratch.Har.Reports;
+
+namespace HarFromScratch.Har.Distillation.Experiments;
+
+/// <summary>One run of a grid: its folder and the `har` arguments that make it.</summary>
+public sealed record GridCell(string Kind, string Dataset, string Teacher, string Student, string Method, ulong Seed, string Dir, List<string> Args)
+{
+    public bool Finished => File.Exists(Path.Combine(Dir, "metrics.json"));
+    public bool Started => File.Exists(Path.Combine(Dir, "state.json"));
+}
+
+/// <summary>
+/// Runs a grid: teachers first (when the grid trains them), then per dataset and pair the student-alone cells and
+/// the distillation cells, each through the `har train` / `har distill` commands in its own run folder. A cell
+/// whose metrics.json exists is finished and skipped; one with a state.json but no metrics.json was interrupted
+/// and continues with --resume. Cancellation is checked between cells (and inside a cell by the trainer). The
+/// comparison table (results.md, results.csv, results.png) is rewritten from the finished cells at the end.
+/// </summary>
+public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Settings settings, TextWriter stdout, TextWriter stderr)
+{
+    public sealed record Settings
+    {
+        public string? Out { get; init; }
+        public int? Epochs { get; init; }
+        public int? MaxBatches { get; init; }
+        public string? Device { get; init; }
+        public string? DataDir { get; init; }
+        public string? CacheDir { get; init; }
+        public bool Quiet { get; init; } = true;
+    }
+
+    public string OutDir { get; } = Path.GetFullPath(settings.Out ?? grid.Out ?? Path.Combine("runs", "grid-" + grid.Name));
+
+    /// <summary>Called after each cell that ran to completion (tests use it to interrupt a grid).</summary>
+    public Action<GridCell>? CellFinished { get; set; }
+
+    public static string Tag(string teacher) => teacher.Contains('/') || teacher.Contains('\\') ? Path.GetFileName(teacher.TrimEnd('/', '\\')) : teacher;
+
+    private static bool IsModelName(string teacher) => !(teacher.Contains('/') || teacher.Contains('\\') || Directory.Exists(teacher));
+
+    /// <summary>Every cell, in run order.</summary>
+    public List<GridCell> Cells()
+    {
+        var cells = new List<GridCell>();
+        var methods = grid.ResolvedMethods();
+        foreach (var ds in grid.Datasets)
+        {
+            var dsDir = Path.Combine(OutDir, ds);
+            var teachers = new Dictionary<string, string>();
+            foreach (var pair in grid.Pairs)
+            {
+                var t = pair.Teacher.Replace("{dataset}", ds);
+                if (IsModelName(t) && grid.TrainTeachers)
+                {
+                    var dir = Path.Combine(dsDir, "teachers", $"{t}-s{grid.TeacherSeed}");
+                    if (!teachers.ContainsKey(t))
+                        cells.Add(new GridCell("teacher", ds, t, t, "teacher", grid.TeacherSeed, dir,
+                            ["train", "--dataset", ds, "--model", t, "--seed", S(grid.TeacherSeed), "--out", dir, .. Merge(grid.TeacherArgs)]));
+                    teachers[t] = dir;
+                }
+                else teachers[t] = IsModelName(t) ? t : Path.GetFullPath(t);
+            }
+            foreach (var student in grid.Pairs.Select(p => p.Student).Distinct())
+                if (grid.StudentAlone)
+                    foreach (var seed in grid.Seeds)
+                    {
+                        var dir = Path.Combine(dsDir, "alone", $"{student}-s{seed}");
+                        cells.Add(new GridCell("alone", ds, "-", student, "alone", seed, dir,
+                            ["train", "--dataset", ds, "--model", student, "--seed", S(seed), "--out", dir, .. Merge(grid.Args)]));
+                    }
+            foreach (var pair in grid.Pairs)
+            {
+                var t = pair.Teacher.Replace("{dataset}", ds);
+                var teacherArg = teachers[t];
+                foreach (var m in methods)
+                    foreach (var seed in grid.Seeds)
+                    {
+                        var dir = Path.Combine(dsDir, $"{Tag(t)}--{pair.Student}", $"{m}-s{seed}");
+                        var args = new List<string> { "distill", "--dataset", ds, "--teacher", teacherArg, "--student", pair.Student, "--method", m, "--seed", S(seed), "--out", dir };
+                        foreach (var (k, v) in grid.Sets)
+                            if (string.Equals(k, m, StringComparison.OrdinalIgnoreCase)) foreach (var s in v) { args.Add("--set"); args.Add(s); }
+                        args.AddRange(Merge(grid.Args));
+                        cells.Add(new GridCell("distill", ds, Tag(t), pair.Student, m, seed, dir, args));
+                    }
+            }
+        }
+        return cells;
+    }
+
+    private static string S(ulong v) => v.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The grid's options with the command-line overrides (epochs, batches, device, data) put in their place.</summary>
+    private List<string> Merge(List<string> args)
+    {
+        var overrides = new Dictionary<string, string?>();
+        if (settings.Epochs is { } e) overrides["--epochs"] = S((ulong)e);
+        if (settings.MaxBatches is { } b) overrides["--max-batches"] = S((ulong)b);
+        if (settings.Device is { } d) overrides["--device"] = d;
+        var result = new List<string>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (overrides.ContainsKey(args[i])) { i++; continue; }
+            result.Add(args[i]);
+        }
+        foreach (var (k, v) in overrides) { result.Add(k); result.Add(v!); }
+        if (settings.DataDir != null) { result.Add("--data"); result.Add(settings.DataDir); }
+        if (settings.CacheDir != null) { result.Add("--cache"); result.Add(settings.CacheDir); }
+        if (settings.Quiet) result.Add("--quiet");
+        return result;
+    }
+
+    public int Run(CancellationToken cancel = default)
+    {
+        var cells = Cells();
+        Directory.CreateDirectory(OutDir);
+        int failed = 0, ran = 0, skipped = 0;
+        var inv = CultureInfo.InvariantCulture;
+        var timings = new List<(GridCell cell, double seconds)>();
+        for (int i = 0; i < cells.Count; i++)
+        {
+            var c = cells[i];
+            if (c.Finished) { skipped++; continue; }
+            if (cancel.IsCancellationRequested) { stdout.WriteLine($"interrupted before cell {i + 1}/{cells.Count}; run the same command again to continue"); WriteTable(cells); return 130; }
+            var args = new List<string>(c.Args);
+            if (c.Started) args.Add("--resume");
+            stdout.WriteLine($"[{i + 1}/{cells.Count}] {c.Kind} {c.Dataset} {c.Teacher} -> {c.Student} {c.Method} seed {c.Seed}{(c.Started ? " (resuming)" : "")}");
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var cellOut = new StringWriter();
+            int code = HarCli.Run([.. args], settings.Quiet ? cellOut : stdout, stderr);
+            sw.Stop();
+            if (code == 130) { stdout.WriteLine("interrupted; run the same command again to resume"); WriteTable(cells); return 130; }
+            if (code != 0) { failed++; stderr.WriteLine($"cell {c.Dir} failed (exit {code}); continuing"); continue; }
+            ran++;
+            timings.Add((c, sw.Elapsed.TotalSeconds));
+            File.AppendAllText(Path.Combine(OutDir, "timings.jsonl"), JsonSerializer.Serialize(new { dir = c.Dir, kind = c.Kind, dataset = c.Dataset, method = c.Method, seed = c.Seed, seconds = sw.Elapsed.TotalSeconds }) + "\n");
+            if (settings.Quiet) stdout.WriteLine(string.Create(inv, $"    {LastLine(cellOut.ToString())} ({sw.Elapsed.TotalSeconds:F1} s)"));
+            CellFinished?.Invoke(c);
+        }
+        WriteTable(cells);
+        stdout.WriteLine($"{ran} cells run, {skipped} already finished, {failed} failed; table: {Path.Combine(OutDir, "results.md")}");
+        return failed > 0 ? 1 : 0;
+    }
+
+    private static string LastLine(string s) => s.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
+
+    /// <summary>One row of the comparison table.</summary>
+    public sealed record Row(string Dataset, string Teacher, string Student, string Method, int Seeds, double AccMean, double AccStd, double F1Mean, double F1Std,
+        long Parameters, long Macs, double LatencyMs);
+
+    public List<Row> Rows(List<GridCell> cells)
+    {
+        var rows = new List<Row>();
+        foreach (var g in cells.GroupBy(c => (c.Dataset, c.Teacher, c.Student, c.Method, c.Kind)))
+        {
+            var m = g.Where(c => c.Finished).Select(c => JsonDocument.Parse(File.ReadAllText(Path.Combine(c.Dir, "metrics.json"))).RootElement).ToList();
+            if (m.Count == 0) continue;
+            var acc = m.Select(x => x.GetProperty("accuracy").GetDouble()).ToArray();
+            var f1 = m.Select(x => x.GetProperty("macro_f1").GetDouble()).ToArray();
+            var first = m[0];
+            rows.Add(new Row(g.Key.Dataset, g.Key.Teacher, g.Key.Student, g.Key.Method, m.Count, acc.Average(), Std(acc), f1.Average(), Std(f1),
+                first.GetProperty("parameters").GetInt64(), first.GetProperty("macs_per_window").GetInt64(), m.Average(x => x.GetProperty("latency_ms_per_window").GetDouble())));
+        }
+        return rows;
+    }
+
+    private static double Std(double[] v) => v.Length < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - v.Average()) * (x - v.Average())) / (v.Length - 1));
+
+    /// <summary>Writes results.md, results.csv and results.png from the finished cells.</summary>
+    public void WriteTable(List<GridCell> cells)
+    {
+        var rows = Rows(cells);
+        var inv = CultureInfo.InvariantCulture;
+        var md = new StringBuilder();
+        md.AppendLine($"# {grid.Name}").AppendLine();
+        md.AppendLine("Test-subject accuracy and macro-F1 (%), mean ± std over seeds; size and latency of the model of the row (the student, or the teacher in teacher rows).").AppendLine();
+        md.AppendLine("| dataset | teacher | student | method | seeds | accuracy | macro-F1 | params | MACs/window | latency ms/window |");
+        md.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|");
+        var csv = new StringBuilder("dataset,teacher,student,method,seeds,accuracy_mean,accuracy_std,macro_f1_mean,macro_f1_std,parameters,macs_per_window,latency_ms_per_window\n");
+        foreach (var r in rows)
+        {
+            md.AppendLine(string.Create(inv, $"| {r.Dataset} | {r.Teacher} | {r.Student} | {r.Method} | {r.Seeds} | {100 * r.AccMean:F2} ± {100 * r.AccStd:F2} | {100 * r.F1Mean:F2} ± {100 * r.F1Std:F2} | {r.Parameters:N0} | {r.Macs:N0} | {r.LatencyMs:F3} |"));
+            csv.AppendLine(string.Create(inv, $"{r.Dataset},{r.Teacher},{r.Student},{r.Method},{r.Seeds},{r.AccMean:R},{r.AccStd:R},{r.F1Mean:R},{r.F1Std:R},{r.Parameters},{r.Macs},{r.LatencyMs:R}"));
+        }
+        Directory.CreateDirectory(OutDir);
+        AtomicFile.WriteAllText(Path.Combine(OutDir, "results.md"), md.ToString());
+        AtomicFile.WriteAllText(Path.Combine(OutDir, "results.csv"), csv.ToString());
+
+        // chart: one group per (dataset, pair), one bar per method (student alone first), macro-F1 in %
+        var pairs = grid.Datasets.SelectMany(ds => grid.Pairs.Select(p => (ds, t: Tag(p.Teacher.Replace("{dataset}", ds)), s: p.Student))).Distinct().ToList();
+        var series = new List<string>();
+        if (grid.StudentAlone) series.Add("alone");
+        series.AddRange(grid.ResolvedMethods());
+        if (rows.Count == 0 || pairs.Count == 0) return;
+        var mean = new double[pairs.Count, series.Count];
+        var std = new double[pairs.Count, series.Count];
+        for (int g = 0; g < pairs.Count; g++)
+            for (int s = 0; s < series.Count; s++)
+            {
+                var (ds, t, st) = pairs[g];
+                var r = rows.FirstOrDefault(x => x.Dataset == ds && x.Student == st && x.Method == series[s] && (series[s] == "alone" || x.Teacher == t));
+                if (r != null) { mean[g, s] = 100 * r.F1Mean; std[g, s] = 100 * r.F1Std; }
+            }
+        Plots.Bars(pairs.Select(p => $"{p.ds}: {p.t}->{p.s}").ToList(), series, mean, std, Path.Combine(OutDir, "results.png"), grid.Name, "macro-F1 (%)");
+    }
+}

@@ -1,0 +1,86 @@
+using HarFromScratch.Har.Cli;
+using HarFromScratch.Har.Tests.Data;
+
+namespace HarFromScratch.Har.Tests.Distillation.Cli;
+
+/// <summary>`har distill` end to end on real UCI-HAR windows (a few batches), and its errors.</summary>
+public sealed class DistillCliTests
+{
+    internal static (int Code, string Out, string Err) Har(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = HarCli.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    internal static string TrainTeacher(TempDir dir, string model = "mobilenet-small")
+    {
+        var run = dir.Sub("teacher");
+        var (code, o, e) = Har("train", "--dataset", "uci-har", "--model", model, "--epochs", "1", "--max-batches", "2", "--batch", "32", "--out", run, "--data", TestData.Root, "-q");
+        Assert.True(code == 0, o + e);
+        return run;
+    }
+
+    [Fact]
+    public void SmlDistWithHeadSearchAndHmkdRunFromATrainedTeacher()
+    {
+        using var dir = new TempDir();
+        var teacher = TrainTeacher(dir);
+        var run = dir.Sub("sml");
+        var (code, o, e) = Har("distill", "--dataset", "uci-har", "--teacher", teacher, "--student", "mobilenet-tiny", "--method", "smldist",
+            "--set", "schedule=1", "--set", "search=1", "--set", "search_epochs=1", "--set", "memory_warmup=0",
+            "--epochs", "2", "--max-batches", "2", "--batch", "32", "--out", run, "--data", TestData.Root);
+        Assert.True(code == 0, o + e);
+        Assert.Contains("epoch   2/2", o);
+        Assert.Contains("head search: chose", o);
+        foreach (var f in new[] { "config.json", "best.safetensors", "last.safetensors", "metrics.json", "report.md", "search.jsonl" })
+            Assert.True(File.Exists(Path.Combine(run, f)), f);
+        var config = File.ReadAllText(Path.Combine(run, "config.json"));
+        Assert.Equal("mobilenet-tiny+search", System.Text.Json.JsonDocument.Parse(config).RootElement.GetProperty("Model").GetProperty("Name").GetString());
+        Assert.Contains("\"method.lambda_freq\"", config);
+        // eval rebuilds the student with its searched head from the run folder
+        (code, o, e) = Har("eval", "--run", run, "--data", TestData.Root, "--latency-batch", "4");
+        Assert.True(code == 0, o + e);
+        Assert.Contains("mobilenet-tiny+search", o);
+        // resume of a finished run re-reports; a different --set is refused
+        (code, _, e) = Har("distill", "--dataset", "uci-har", "--teacher", teacher, "--student", "mobilenet-tiny", "--method", "smldist",
+            "--set", "schedule=1", "--set", "search=1", "--set", "search_epochs=1", "--set", "memory_warmup=0", "--set", "lambda_freq=2",
+            "--epochs", "2", "--max-batches", "2", "--batch", "32", "--out", run, "--data", TestData.Root, "--resume", "-q");
+        Assert.Equal(1, code);
+        Assert.Contains("lambda_freq", e);
+
+        var mutual = dir.Sub("hmkd");
+        (code, o, e) = Har("distill", "--dataset", "uci-har", "--teacher", teacher, "--student", "mlp", "--method", "hmkd",
+            "--epochs", "1", "--max-batches", "2", "--batch", "32", "--out", mutual, "--data", TestData.Root, "-q");
+        Assert.True(code == 0, o + e);
+        Assert.True(File.Exists(Path.Combine(mutual, "metrics.json")));
+        // the co-trained teacher is checkpointed under "teacher."
+        Assert.Contains("teacher.", System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(Path.Combine(mutual, "last.safetensors")).AsSpan(0, 4096)));
+    }
+
+    [Fact]
+    public void ListMethodsShowsCoefficientsAndDefaults()
+    {
+        var (code, o, _) = Har("distill", "--list-methods");
+        Assert.Equal(0, code);
+        Assert.Contains("smldist", o);
+        Assert.Contains("hmkd (mutual", o);
+        Assert.Contains("tau", o);
+        Assert.Contains("lambda_freq", o);
+    }
+
+    [Theory]
+    [InlineData(new[] { "distill", "--method", "magic", "--teacher", "x" }, "unknown distillation method 'magic'")]
+    [InlineData(new[] { "distill", "--method", "hmkd", "--teacher", "mlp", "--set", "zeta=1" }, "no coefficient 'zeta'")]
+    [InlineData(new[] { "distill", "--method", "hmkd", "--teacher", "mlp", "--set", "tau" }, "NAME=VALUE")]
+    [InlineData(new[] { "distill", "--method", "smldist", "--teacher", "mobilenet-large" }, "distils a trained teacher")]
+    [InlineData(new[] { "distill", "--method", "smldist", "--teacher", "/nonexistent/run" }, "neither a run folder")]
+    [InlineData(new[] { "experiment", "--grid", "/nonexistent/grid.json" }, "not found")]
+    public void BadInputGivesAClearError(string[] args, string expected)
+    {
+        var (code, o, e) = Har(args);
+        Assert.NotEqual(0, code);
+        Assert.Contains(expected, o + e);
+    }
+}

@@ -1,0 +1,77 @@
+using HarFromScratch.Har.Distillation.Experiments;
+using HarFromScratch.Har.Tests.Data;
+using HarFromScratch.Har.Tests.Distillation.Cli;
+
+namespace HarFromScratch.Har.Tests.Distillation.Experiments;
+
+/// <summary>The experiment grid: cells, interruption between cells, resume without redoing finished cells, the table.</summary>
+public sealed class ExperimentGridTests
+{
+    [Fact]
+    public void InterruptedGridResumesWithoutRedoingFinishedCells()
+    {
+        using var dir = new TempDir();
+        var teacher = DistillCliTests.TrainTeacher(dir, "mobilenet-tiny");
+        var gridFile = dir.Sub("grid.json");
+        File.WriteAllText(gridFile, $$"""
+            { "name": "test-grid", "datasets": ["uci-har"],
+              "pairs": [{ "teacher": "{{teacher.Replace("\\", "/")}}", "student": "mlp" }],
+              "methods": ["hmkd"], "seeds": [1, 2], "student_alone": false,
+              "args": ["--epochs", "5", "--batch", "32"], "sets": { "hmkd": ["tau=2"] } }
+            """);
+        var grid = ExperimentGrid.Load(gridFile);
+        var settings = new ExperimentRunner.Settings { Out = dir.Sub("out"), Epochs = 1, MaxBatches = 2, DataDir = TestData.Root };
+        var o = new StringWriter(); var e = new StringWriter();
+        var runner = new ExperimentRunner(grid, settings, o, e);
+        var cells = runner.Cells();
+        Assert.Equal(2, cells.Count);
+        Assert.Contains("tau=2", cells[0].Args);
+        Assert.Contains("1", cells[0].Args[cells[0].Args.IndexOf("--epochs") + 1]);
+
+        using var cts = new CancellationTokenSource();
+        runner.CellFinished = _ => cts.Cancel();
+        Assert.Equal(130, runner.Run(cts.Token));
+        Assert.True(cells[0].Finished, o.ToString() + e);
+        Assert.False(cells[1].Finished);
+        var first = Path.Combine(cells[0].Dir, "metrics.json");
+        var stamp = File.GetLastWriteTimeUtc(first);
+        var bestStamp = File.GetLastWriteTimeUtc(Path.Combine(cells[0].Dir, "best.safetensors"));
+
+        var o2 = new StringWriter();
+        Assert.Equal(0, new ExperimentRunner(grid, settings, o2, e).Run());
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(first));
+        Assert.Equal(bestStamp, File.GetLastWriteTimeUtc(Path.Combine(cells[0].Dir, "best.safetensors")));
+        Assert.True(cells[1].Finished);
+        Assert.Contains("1 cells run, 1 already finished", o2.ToString());
+
+        // a cell interrupted after a checkpoint (state.json, no metrics.json) continues with --resume
+        File.Delete(Path.Combine(cells[1].Dir, "metrics.json"));
+        var o3 = new StringWriter();
+        Assert.Equal(0, new ExperimentRunner(grid, settings, o3, e).Run());
+        Assert.Contains("(resuming)", o3.ToString());
+        Assert.True(cells[1].Finished);
+
+        var outDir = dir.Sub("out");
+        foreach (var f in new[] { "results.md", "results.csv", "results.png" }) Assert.True(File.Exists(Path.Combine(outDir, f)), f);
+        var md = File.ReadAllText(Path.Combine(outDir, "results.md"));
+        Assert.Contains("| uci-har | teacher | mlp | hmkd | 2 |", md);
+        Assert.Contains("±", md);
+    }
+
+    [Fact]
+    public void GridWithTeacherModelsTrainsTheTeacherFirstAndAddsStudentAloneCells()
+    {
+        using var dir = new TempDir();
+        var grid = new ExperimentGrid
+        {
+            Datasets = ["hapt", "uci-har"], Pairs = [new GridPair { Teacher = "resnet-lstm-an", Student = "mlp" }],
+            Methods = ["hmkd", "smldist"], Seeds = [1, 2, 3],
+        };
+        var cells = new ExperimentRunner(grid, new ExperimentRunner.Settings { Out = dir.Path }, TextWriter.Null, TextWriter.Null).Cells();
+        Assert.Equal(2 * (1 + 3 + 2 * 3), cells.Count);
+        Assert.Equal("teacher", cells[0].Kind);
+        var teacherDir = cells[0].Dir;
+        Assert.All(cells.Where(c => c.Kind == "distill" && c.Dataset == "hapt"), c => Assert.Equal(teacherDir, c.Args[c.Args.IndexOf("--teacher") + 1]));
+        Assert.Equal(3, cells.Count(c => c.Kind == "alone" && c.Dataset == "hapt"));
+    }
+}
