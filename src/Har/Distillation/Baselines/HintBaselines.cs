@@ -30,18 +30,19 @@ public sealed class FitNetLoss : BaselineLoss
     public Conv1d Regressor { get; }
     public override string Method => "fitnet";
 
-    /// <summary>The regressed student feature and the teacher target, same shape: (N, C_t, T_t), or (N, C_t, 1) for vectors.</summary>
-    public (Tensor student, Tensor teacher) Align(Tensor fs, Tensor ft)
+    /// <summary>
+    /// MSE between the regressed student feature and the teacher feature, for a regressor with the given 1x1-conv weight
+    /// (C_t, C_s, 1) and bias: maps → conv then linear time interpolation to T_t; otherwise both pooled to vectors.
+    /// </summary>
+    public static Tensor Hint(Tensor fs, Tensor ft, Tensor weight, Tensor? bias)
     {
-        if (BothMaps) return (BaselineFeatures.InterpolateTime(Regressor.Forward(fs), ft.Shape[2]), ft);
-        return (Regressor.Forward(BaselineFeatures.AsMap(BaselineFeatures.ToVector(fs))), BaselineFeatures.AsMap(BaselineFeatures.ToVector(ft)));
+        if (fs.Rank == 3 && ft.Rank == 3)
+            return Losses.Mse(BaselineFeatures.InterpolateTime(Tensor.Conv1d(fs, weight, bias), ft.Shape[2]), ft);
+        var s = Tensor.Conv1d(BaselineFeatures.AsMap(BaselineFeatures.ToVector(fs)), weight, bias);
+        return Losses.Mse(s, BaselineFeatures.AsMap(BaselineFeatures.ToVector(ft)));
     }
 
-    public Tensor Hint(Tensor fs, Tensor ft)
-    {
-        var (s, t) = Align(fs, ft);
-        return Losses.Mse(s, t);
-    }
+    public Tensor Hint(Tensor fs, Tensor ft) => Hint(fs, ft, Regressor.Weight, Regressor.Bias);
 
     public override Tensor Loss(DistillBatch b)
     {
@@ -77,15 +78,20 @@ public sealed class VidHead : Module
     public override Tensor Forward(Tensor input) => Conv3.Forward(Conv2.Forward(Conv1.Forward(input).Relu()).Relu());
 
     /// <summary>Per-channel variance softplus(log_scale) + eps, with softplus(x) = relu(x) + log1p(exp(−|x|)).</summary>
-    public Tensor Variance() => LogScale.Relu() + (-LogScale.Abs()).Exp().Log1p() + Eps;
+    public static Tensor Variance(Tensor logScale, float eps) => logScale.Relu() + (-logScale.Abs()).Exp().Log1p() + eps;
 
-    /// <summary>Mean Gaussian NLL (without the constant) of the teacher map (N, C_t, T) under N(mean(f_s), σ²): 0.5·((μ − t)²/σ² + log σ²).</summary>
-    public Tensor Nll(Tensor studentMap, Tensor teacherMap)
+    /// <summary>
+    /// Mean Gaussian NLL (without the constant) of the teacher map (N, C_t, T) under N(μ, σ²), μ = w3·relu(w2·relu(w1·f_s))
+    /// (1x1 convs, no bias): mean 0.5·((μ − t)²/σ² + log σ²).
+    /// </summary>
+    public static Tensor Nll(Tensor studentMap, Tensor teacherMap, Tensor w1, Tensor w2, Tensor w3, Tensor logScale, float eps)
     {
-        var mu = Forward(studentMap);
-        var v = Variance().Reshape(1, -1, 1);
+        var mu = Tensor.Conv1d(Tensor.Conv1d(Tensor.Conv1d(studentMap, w1).Relu(), w2).Relu(), w3);
+        var v = Variance(logScale, eps).Reshape(1, -1, 1);
         return (((mu - teacherMap).Square() / v + v.Log()) * 0.5f).Mean();
     }
+
+    public Tensor Nll(Tensor studentMap, Tensor teacherMap) => Nll(studentMap, teacherMap, Conv1.Weight, Conv2.Weight, Conv3.Weight, LogScale, Eps);
 }
 
 /// <summary>
