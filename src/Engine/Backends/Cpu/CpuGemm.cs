@@ -74,7 +74,12 @@ internal static unsafe class CpuGemm
                 float* bp = Buffer(ref _packB, panels * NR * KC);
                 PackB(args, b, pc, kc, jc, nc, bp);
                 float beta = pc == 0 ? g.Beta : 1f;
+                // row blocks of at most MC rows, as many as a multiple of the thread count so no core idles at the end
                 int mBlocks = (m + MC - 1) / MC;
+                if (parallel && mBlocks > 1 && mBlocks % CpuParallel.Threads != 0)
+                    mBlocks = (mBlocks + CpuParallel.Threads - 1) / CpuParallel.Threads * CpuParallel.Threads;
+                int blockRows = ((m + mBlocks - 1) / mBlocks + MR - 1) / MR * MR;
+                mBlocks = (m + blockRows - 1) / blockRows;
                 int nGroups = parallel ? Math.Clamp(2 * CpuParallel.Threads / mBlocks, 1, panels) : 1;
                 int tasks = mBlocks * nGroups;
                 int jcLocal = jc, pcLocal = pc;
@@ -83,7 +88,7 @@ internal static unsafe class CpuGemm
                     for (long t = t0; t < t1; t++)
                     {
                         int ib = (int)(t / nGroups), grp = (int)(t % nGroups);
-                        int ic = ib * MC, mc = Math.Min(MC, m - ic);
+                        int ic = ib * blockRows, mc = Math.Min(blockRows, m - ic);
                         int p0 = panels * grp / nGroups, p1 = panels * (grp + 1) / nGroups;
                         float* ap = Buffer(ref _packA, ((MC + MR - 1) / MR) * MR * KC);
                         PackA(args, a, ic, mc, pcLocal, kc, ap);
