@@ -1,40 +1,35 @@
 using HarFromScratch.Har.Cli;
 using HarFromScratch.Har.Tests.Data;
 
+using static HarFromScratch.Har.Tests.Cli.CliRunner;
+
 namespace HarFromScratch.Har.Tests.Cli;
 
 /// <summary>`har train`, `har eval`, `har models`: end to end on real UCI-HAR windows (a few batches), and clear errors.</summary>
 public sealed class TrainCliTests
 {
-    private static (int Code, string Out, string Err) Har(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = HarCli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     [Fact]
     public void TrainThenEvalWritesAFullRunFolder()
     {
         using var dir = new TempDir();
         var run = Path.Combine(dir.Path, "run");
-        var (code, o, e) = Har("train", "--dataset", "uci-har", "--model", "mobilenet-tiny", "--epochs", "2", "--max-batches", "3", "--batch", "32",
+        var (code, o, e) = RunHar("train", "--dataset", "uci-har", "--model", "mobilenet-tiny", "--epochs", "2", "--max-batches", "3", "--batch", "32",
             "--out", run, "--data", TestData.Root, "--seed", "2");
         Assert.True(code == 0, o + e);
         Assert.Contains("epoch   2/2", o);
         Assert.Contains("test (2947 windows", o);
-        (code, o, e) = Har("eval", "--run", run, "--data", TestData.Root, "--latency-batch", "8");
+        (code, o, e) = RunHar("eval", "--run", run, "--data", TestData.Root, "--latency-batch", "8");
         Assert.True(code == 0, o + e);
         Assert.Contains("macro-F1", o);
         foreach (var f in new[] { "config.json", "best.safetensors", "metrics.json", "report.md", "confusion.png", "curves_loss.png", "log.jsonl" })
             Assert.True(File.Exists(Path.Combine(run, f)), f);
 
         // the same command again refuses to overwrite; --resume of a finished run just re-reports
-        (code, _, e) = Har("train", "--dataset", "uci-har", "--model", "mobilenet-tiny", "--epochs", "2", "--max-batches", "3", "--batch", "32", "--out", run, "--data", TestData.Root, "--seed", "2");
+        (code, _, e) = RunHar("train", "--dataset", "uci-har", "--model", "mobilenet-tiny", "--epochs", "2", "--max-batches", "3", "--batch", "32", "--out", run, "--data", TestData.Root, "--seed", "2");
         Assert.Equal(1, code);
         Assert.Contains("--resume", e);
-        (code, _, e) = Har("train", "--dataset", "uci-har", "--model", "mobilenet-tiny", "--epochs", "2", "--max-batches", "3", "--batch", "32", "--out", run, "--data", TestData.Root, "--seed", "3", "--resume");
+        (code, _, e) = RunHar("train", "--dataset", "uci-har", "--model", "mobilenet-tiny", "--epochs", "2", "--max-batches", "3", "--batch", "32", "--out", run, "--data", TestData.Root, "--seed", "3", "--resume");
         Assert.Equal(1, code);
         Assert.Contains("options differ", e);
     }
@@ -49,7 +44,7 @@ public sealed class TrainCliTests
     [InlineData(new[] { "eval", "--run", "/nonexistent/run" }, "config.json")]
     public void BadInputGivesAClearError(string[] args, string expected)
     {
-        var (code, o, e) = Har(args);
+        var (code, o, e) = RunHar(args);
         Assert.NotEqual(0, code);
         Assert.Contains(expected, o + e);
     }
@@ -58,7 +53,7 @@ public sealed class TrainCliTests
     public void MissingDataDirectoryNamesWhatToDownload()
     {
         using var dir = new TempDir();
-        var (code, _, e) = Har("train", "--dataset", "hapt", "--data", dir.Path, "--epochs", "1", "--out", Path.Combine(dir.Path, "r"));
+        var (code, _, e) = RunHar("train", "--dataset", "hapt", "--data", dir.Path, "--epochs", "1", "--out", Path.Combine(dir.Path, "r"));
         Assert.Equal(2, code);
         Assert.Contains("har data fetch hapt", e);
     }
@@ -66,7 +61,7 @@ public sealed class TrainCliTests
     [Fact]
     public void ModelsListsEveryModelWithSizes()
     {
-        var (code, o, _) = Har("models", "--dataset", "hapt");
+        var (code, o, _) = RunHar("models", "--dataset", "hapt");
         Assert.Equal(0, code);
         Assert.Contains("mobilenet-small", o);
         Assert.Contains("resnet-lstm-an", o);

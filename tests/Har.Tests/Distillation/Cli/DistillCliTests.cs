@@ -6,13 +6,7 @@ namespace HarFromScratch.Har.Tests.Distillation.Cli;
 /// <summary>`har distill` end to end on real UCI-HAR windows (a few batches), and its errors.</summary>
 public sealed class DistillCliTests
 {
-    internal static (int Code, string Out, string Err) Har(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = HarCli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    internal static (int Code, string Out, string Err) Har(params string[] args) => HarFromScratch.Har.Tests.Cli.CliRunner.RunHar(args);
 
     internal static string TrainTeacher(TempDir dir, string model = "mobilenet-small")
     {
