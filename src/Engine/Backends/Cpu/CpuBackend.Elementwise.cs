@@ -75,16 +75,9 @@ public sealed unsafe partial class CpuBackend
         long rows = ShapeUtil.Numel(sh) / inner;
         CpuParallel.For(rows, Math.Max(1, ElementwiseGrain / Math.Max(inner, 1)), (r0, r1) =>
         {
-            for (long row = r0; row < r1; row++)
-            {
-                long rem = row, oa = 0, ob = 0;
-                for (int d = rank - 2; d >= 0; d--)
-                {
-                    long i = rem % sh[d]; rem /= sh[d];
-                    oa += i * sa[d]; ob += i * sb[d];
-                }
-                BinaryRow(op, pa + oa, ia, pb + ob, ib, py + row * inner, inner);
-            }
+            var walk = new RowOdometer(sh, sa, sb, r0);
+            for (long row = r0; row < r1; row++, walk.Next())
+                BinaryRow(op, pa + walk.Offset0, ia, pb + walk.Offset1, ib, py + row * inner, inner);
         });
     }
 
@@ -92,6 +85,17 @@ public sealed unsafe partial class CpuBackend
     private static void BinaryRow(BinaryOp op, float* a, long sa, float* b, long sb, float* y, int n)
     {
         var dst = new Span<float>(y, n);
+        if (n < 16)
+        {
+            // short rows (squeeze-excitation scaling, per-channel statistics): a vector call costs more than the row
+            switch (op)
+            {
+                case BinaryOp.Add: for (int i = 0; i < n; i++) y[i] = a[i * sa] + b[i * sb]; return;
+                case BinaryOp.Sub: for (int i = 0; i < n; i++) y[i] = a[i * sa] - b[i * sb]; return;
+                case BinaryOp.Mul: for (int i = 0; i < n; i++) y[i] = a[i * sa] * b[i * sb]; return;
+                default: for (int i = 0; i < n; i++) y[i] = ElementwiseMath.Binary(op, a[i * sa], b[i * sb]); return;
+            }
+        }
         if (sa == 1 && sb == 1)
         {
             var x1 = new ReadOnlySpan<float>(a, n); var x2 = new ReadOnlySpan<float>(b, n);

@@ -43,16 +43,10 @@ public sealed unsafe partial class CpuBackend : IBackend
         long rows = ShapeUtil.Numel(sh) / inner;
         CpuParallel.For(rows, Math.Max(1, 32768 / Math.Max(inner, 1)), (r0, r1) =>
         {
-            Span<int> idx = stackalloc int[rank];
-            for (long row = r0; row < r1; row++)
+            var walk = new RowOdometer(sh, ss, ds, r0);
+            for (long row = r0; row < r1; row++, walk.Next())
             {
-                long rem = row, so = 0, dof = 0;
-                for (int d = rank - 2; d >= 0; d--)
-                {
-                    long i = rem % sh[d]; rem /= sh[d];
-                    so += i * ss[d]; dof += i * ds[d];
-                }
-                float* s = ps + so, t = pd + dof;
+                float* s = ps + walk.Offset0, t = pd + walk.Offset1;
                 if (innerS == 1 && innerD == 1) new ReadOnlySpan<float>(s, inner).CopyTo(new Span<float>(t, inner));
                 else if (innerS == 0 && innerD == 1) new Span<float>(t, inner).Fill(*s);
                 else for (int i = 0; i < inner; i++) t[i * innerD] = s[i * innerS];
