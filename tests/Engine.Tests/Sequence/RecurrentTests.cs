@@ -180,7 +180,12 @@ public class RecurrentTests
         Assert.Equal([18, 5], gru.StateDict()["weight_ih_l0"].Shape);
         Assert.Equal([4, 2, 6], gru.Forward(Randn(2, 4, 2, 5)).Shape);
     }
+}
 
+/// <summary>Reads the device-wide live-bytes counter, so it runs outside the parallel test collections.</summary>
+[Collection(nameof(HarFromScratch.Engine.Tests.Tensors.MemoryTests))]
+public class RecurrentMemoryTests
+{
     [Fact]
     public void NoGradForwardReleasesSavedBuffers()
     {
