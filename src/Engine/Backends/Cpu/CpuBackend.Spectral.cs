@@ -16,11 +16,7 @@ public sealed unsafe partial class CpuBackend
 
     [ThreadStatic] private static float[]? _fftScratch;
 
-    private static float* FftScratch(int floats)
-    {
-        if (_fftScratch == null || _fftScratch.Length < floats) _fftScratch = GC.AllocateUninitializedArray<float>(floats, pinned: true);
-        return (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _fftScratch[0]);
-    }
+    private static float* FftScratch(int floats) => PinnedScratch.Get(ref _fftScratch, floats);
 
     /// <summary>Groups of W rows per parallel chunk: about 64k floats of work each.</summary>
     private static long FftGrain(int n) => Math.Max(1, (1 << 16) / Math.Max(1, n * W));
@@ -107,11 +103,7 @@ public sealed unsafe partial class CpuBackend
 
     [ThreadStatic] private static float[]? _fftOut;
 
-    private static float* FftOut(int floats)
-    {
-        if (_fftOut == null || _fftOut.Length < floats) _fftOut = GC.AllocateUninitializedArray<float>(floats, pinned: true);
-        return (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _fftOut[0]);
-    }
+    private static float* FftOut(int floats) => PinnedScratch.Get(ref _fftOut, floats);
 
     public void Irfft(Storage x, Storage y, int rows, int n, float scale)
     {

@@ -17,9 +17,7 @@ internal static unsafe class CpuConvKernels
     public static float* Scratch(int slot, long size)
     {
         var slots = _scratch ??= new float[4][];
-        ref float[]? buf = ref slots[slot];
-        if (buf == null || buf.Length < size) buf = GC.AllocateUninitializedArray<float>((int)Math.Max(size, 64), pinned: true);
-        return (float*)Unsafe.AsPointer(ref buf[0]);
+        return PinnedScratch.Get(ref slots[slot], size);
     }
 
     /// <summary>A pinned array for one call (pointer valid while the array is referenced).</summary>

@@ -27,11 +27,7 @@ internal static unsafe class CpuGemm
 
     [ThreadStatic] private static float[]? _packA, _packB;
 
-    private static float* Buffer(ref float[]? buf, int size)
-    {
-        if (buf == null || buf.Length < size) buf = GC.AllocateUninitializedArray<float>(size, pinned: true);
-        return (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref buf[0]);
-    }
+    private static float* Buffer(ref float[]? buf, int size) => PinnedScratch.Get(ref buf, size);
 
     public static void Batched(in GemmArgs g, float* a, float* b, float* c)
     {
