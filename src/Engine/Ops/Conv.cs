@@ -30,6 +30,9 @@ public sealed partial class Tensor
     public static int ConvOutLength(int length, int kernel, int stride, int padLeft, int padRight, int dilation = 1) =>
         (length + padLeft + padRight - dilation * (kernel - 1) - 1) / stride + 1;
 
+    /// <summary>Pointwise convolutions over sequences shorter than this run as one linear layer over all positions.</summary>
+    public const int ShortPointwiseLength = 16;
+
     private static Tensor Conv1dImpl(Tensor x, Tensor w, Tensor? bias, int stride, int padL, int padR, int dilation, int groups)
     {
         if (x.Rank == 2) return Conv1dImpl(x.Unsqueeze(0), w, bias, stride, padL, padR, dilation, groups).Squeeze(0);
@@ -49,6 +52,12 @@ public sealed partial class Tensor
         int outLen = ConvOutLength(len, k, stride, padL, padR, dilation);
         if (outLen <= 0)
             throw new ArgumentException($"Conv1d: input length {len} with padding ({padL}, {padR}) is shorter than the dilated kernel {dilation * (k - 1) + 1}");
+        if (k == 1 && groups == 1 && stride == 1 && padL == 0 && padR == 0 && len < ShortPointwiseLength)
+        {
+            // 1x1 convolution over a short sequence (deep MobileNet stages, squeeze-excitation): one GEMM over all
+            // N·L positions beats the per-sample conv kernel there (counts its MACs through Linear)
+            return Linear(x.Transpose(1, 2), w.Reshape(cout, cin), bias).Transpose(1, 2);
+        }
         var args = new Conv1dArgs(n, cin, cout, len, outLen, k, stride, padL, dilation, groups);
         HarFromScratch.Engine.Ops.MacCounter.Add((long)n * cout * outLen * (cin / groups) * k);
         var y = Empty([n, cout, outLen], x.Device);

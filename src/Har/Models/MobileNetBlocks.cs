@@ -14,8 +14,8 @@ namespace HarFromScratch.Har.Models;
 /// </summary>
 public sealed class Pointwise1d : Module
 {
-    /// <summary>Sequences shorter than this take the transposed-GEMM path.</summary>
-    public const int ShortLength = 16;
+    /// <summary>Sequences shorter than this take the engine's transposed-GEMM path.</summary>
+    public const int ShortLength = Tensor.ShortPointwiseLength;
 
     public Pointwise1d(int inChannels, int outChannels, bool bias, Rng rng, Device device)
     {
@@ -33,11 +33,8 @@ public sealed class Pointwise1d : Module
     /// <summary>(N, in, L) → (N, out, L); (N, in) → (N, out).</summary>
     public override Tensor Forward(Tensor x)
     {
-        var w = Weight.Reshape(OutChannels, InChannels);
-        if (x.Rank == 2) return Tensor.Linear(x, w, Bias);
-        if (x.Shape[2] == 1) return Tensor.Linear(x.Squeeze(2), w, Bias).Unsqueeze(2);
-        if (x.Shape[2] < ShortLength) return Tensor.Linear(x.Transpose(1, 2), w, Bias).Transpose(1, 2);
-        return Tensor.Conv1d(x, Weight, Bias);
+        if (x.Rank == 2) return Tensor.Linear(x, Weight.Reshape(OutChannels, InChannels), Bias); // pooled vectors (N, C)
+        return Tensor.Conv1d(x, Weight, Bias); // short sequences take the engine's GEMM path
     }
 
     protected override string ExtraRepr() => $"{InChannels} -> {OutChannels}, k=1{(Bias == null ? ", no bias" : "")}";
