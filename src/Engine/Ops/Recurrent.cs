@@ -132,6 +132,9 @@ public static class Recurrent
                 var cs = cell == Cell.Lstm ? Tensor.Empty([rows, H], dev) : null;
                 var saved = cell == Cell.Gru ? Tensor.Empty([rows, 4 * H], dev) : null;
                 var gh = cell == Cell.Gru ? Tensor.Empty([B, G], dev) : null;
+                // W_hh transposed once to (H, G): each step's GEMM then streams it row by row instead of gathering columns
+                var whhT = Tensor.Empty([H, G], dev);
+                be.StridedCopy(new StridedView(whh.Storage, 0, [1, H]), new StridedView(whhT.Storage, 0, [G, 1]), [H, G]);
                 var h0d = h0 != null ? new RowView(h0.Storage, (long)d * B * H, H) : new RowView(zeroState!.Storage, 0, H);
                 var c0d = c0 != null ? new RowView(c0.Storage, (long)d * B * H, H) : cell == Cell.Lstm ? new RowView(zeroState!.Storage, 0, H) : default;
                 int first = d == 0 ? 0 : T - 1;
@@ -146,13 +149,13 @@ public static class Recurrent
                     RowView? hCopy = s < T - 1 ? new RowView(hp.Storage, RowBase(tNext) * H, rs * H) : null;
                     if (cell == Cell.Lstm)
                     {
-                        be.Gemm(new GemmArgs(1, B, G, H, 1f, 1f, hp.Storage, rb * H, 0, (int)(rs * H), false, whh.Storage, 0, 0, H, true, gx.Storage, rb * G, 0, (int)(rs * G)));
+                        be.Gemm(new GemmArgs(1, B, G, H, 1f, 1f, hp.Storage, rb * H, 0, (int)(rs * H), false, whhT.Storage, 0, 0, G, false, gx.Storage, rb * G, 0, (int)(rs * G)));
                         var cPrev = s == 0 ? c0d : new RowView(cs!.Storage, RowBase(tPrev) * H, rs * H);
                         be.LstmCellForward(B, H, new RowView(gx.Storage, rb * G, rs * G), cPrev, new RowView(cs!.Storage, rb * H, rs * H), hView, hCopy);
                     }
                     else
                     {
-                        be.Gemm(new GemmArgs(1, B, G, H, 1f, 0f, hp.Storage, rb * H, 0, (int)(rs * H), false, whh.Storage, 0, 0, H, true, gh!.Storage, 0, 0, G));
+                        be.Gemm(new GemmArgs(1, B, G, H, 1f, 0f, hp.Storage, rb * H, 0, (int)(rs * H), false, whhT.Storage, 0, 0, G, false, gh!.Storage, 0, 0, G));
                         be.GruCellForward(B, H, new RowView(gx.Storage, rb * G, rs * G), new RowView(gh.Storage, 0, G), bias ? w[d][3].Storage : null,
                             new RowView(hp.Storage, rb * H, rs * H), new RowView(saved!.Storage, rb * 4 * H, rs * 4 * H), hView, hCopy);
                     }
@@ -162,6 +165,7 @@ public static class Recurrent
                 if (cell == Cell.Lstm)
                     be.StridedCopy(new StridedView(cs!.Storage, RowBase(last) * H, [rs * H, 1]), new StridedView(cN!.Storage, (long)d * B * H, [H, 1]), [B, H]);
                 gh?.Dispose();
+                whhT.Dispose();
                 if (cell == Cell.Lstm) { gates[d] = gx; cells[d] = cs; }
                 else { gx.Dispose(); gates[d] = saved!; }
                 hprev[d] = hp;

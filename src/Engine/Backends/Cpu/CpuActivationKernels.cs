@@ -7,16 +7,19 @@ namespace HarFromScratch.Engine.Backends.Cpu;
 /// Vector256 forms of the activations on the hot paths of the MobileNet/CNN students (ReLU, ReLU6, clamp, leaky ReLU,
 /// hard-sigmoid, hard-swish, and the derivatives of square, sigmoid, tanh, abs), with exactly the arithmetic of
 /// <see cref="ElementwiseMath"/> (same comparisons; division by 6, not multiplication by 1/6), so results equal the scalar
-/// definition. Each op is a struct so the JIT specialises and inlines the loop body. The generic scalar fallback costs
+/// definition; and the transcendental ones of the teachers (exp, sigmoid, tanh, GELU, SiLU) through <see cref="VecMath"/>,
+/// within a few ulp of it. Each op is a struct so the JIT specialises and inlines the loop body. The generic scalar fallback costs
 /// ~10 ns per element, which made ReLU6's backward and the mean-square loss the slowest steps of a MobileNet block.
 /// </summary>
 internal static unsafe class CpuActivationKernels
 {
-    public static bool HasForward(UnaryOp op) => Vector256.IsHardwareAccelerated && op is UnaryOp.Relu6 or UnaryOp.LeakyRelu or UnaryOp.Hardsigmoid or UnaryOp.Hardswish;
+    public static bool HasForward(UnaryOp op) => Vector256.IsHardwareAccelerated &&
+        op is UnaryOp.Relu6 or UnaryOp.LeakyRelu or UnaryOp.Hardsigmoid or UnaryOp.Hardswish
+            or UnaryOp.Exp or UnaryOp.Sigmoid or UnaryOp.Tanh or UnaryOp.Gelu or UnaryOp.Silu;
 
     public static bool HasDerivative(UnaryOp op) => Vector256.IsHardwareAccelerated &&
         op is UnaryOp.Relu or UnaryOp.Relu6 or UnaryOp.Clamp or UnaryOp.LeakyRelu or UnaryOp.Hardsigmoid or UnaryOp.Hardswish
-            or UnaryOp.Square or UnaryOp.Sigmoid or UnaryOp.Tanh or UnaryOp.Abs;
+            or UnaryOp.Square or UnaryOp.Sigmoid or UnaryOp.Tanh or UnaryOp.Abs or UnaryOp.Gelu or UnaryOp.Silu;
 
     private interface IVecOp
     {
@@ -31,7 +34,13 @@ internal static unsafe class CpuActivationKernels
             case UnaryOp.Relu6: Map<Relu6F>(op, x, y, n, a); break;
             case UnaryOp.LeakyRelu: Map<LeakyF>(op, x, y, n, a); break;
             case UnaryOp.Hardsigmoid: Map<HardSigmoidF>(op, x, y, n, a); break;
-            default: Map<HardSwishF>(op, x, y, n, a); break;
+            case UnaryOp.Hardswish: Map<HardSwishF>(op, x, y, n, a); break;
+            // transcendental: VecMath's approximations (within a few ulp of MathF), tail through the same vector code
+            case UnaryOp.Exp: VecMath.Map<VecMath.ExpOp>(x, y, n); break;
+            case UnaryOp.Sigmoid: VecMath.Map<VecMath.SigmoidOp>(x, y, n); break;
+            case UnaryOp.Tanh: VecMath.Map<VecMath.TanhOp>(x, y, n); break;
+            case UnaryOp.Gelu: VecMath.Map<VecMath.GeluOp>(x, y, n); break;
+            default: VecMath.Map<VecMath.SiluOp>(x, y, n); break;
         }
     }
 
@@ -57,6 +66,8 @@ internal static unsafe class CpuActivationKernels
             case UnaryOp.Square: Grad<SquareD>(op, x, y, dy, dx, n, a, b); break;
             case UnaryOp.Sigmoid: Grad<SigmoidD>(op, x, y, dy, dx, n, a, b); break;
             case UnaryOp.Tanh: Grad<TanhD>(op, x, y, dy, dx, n, a, b); break;
+            case UnaryOp.Gelu: Grad<GeluD>(op, x, y, dy, dx, n, a, b); break;
+            case UnaryOp.Silu: Grad<SiluD>(op, x, y, dy, dx, n, a, b); break;
             default: Grad<AbsD>(op, x, y, dy, dx, n, a, b); break;
         }
     }
@@ -148,6 +159,14 @@ internal static unsafe class CpuActivationKernels
     private struct TanhD : IVecOp
     {
         public static Vector256<float> Apply(Vector256<float> x, Vector256<float> y, Vector256<float> a, Vector256<float> b) => Vector256<float>.One - y * y;
+    }
+    private struct GeluD : IVecOp
+    {
+        public static Vector256<float> Apply(Vector256<float> x, Vector256<float> y, Vector256<float> a, Vector256<float> b) => VecMath.GeluDerivative(x);
+    }
+    private struct SiluD : IVecOp
+    {
+        public static Vector256<float> Apply(Vector256<float> x, Vector256<float> y, Vector256<float> a, Vector256<float> b) => VecMath.SiluDerivative(x);
     }
     private struct AbsD : IVecOp
     {

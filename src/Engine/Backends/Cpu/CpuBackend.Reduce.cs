@@ -71,6 +71,7 @@ public sealed unsafe partial class CpuBackend
         float* px = S(x).Ptr, py = S(y).Ptr;
         CpuParallel.For(rows, Math.Max(1, 8192 / Math.Max(cols, 1)), (r0, r1) =>
         {
+            float* e = stackalloc float[1024];
             for (long r = r0; r < r1; r++)
             {
                 var src = new ReadOnlySpan<float>(px + r * cols, cols);
@@ -79,13 +80,19 @@ public sealed unsafe partial class CpuBackend
                 TensorPrimitives.Subtract(src, max, dst);
                 if (log)
                 {
+                    // e^(x − max) into a scratch row only to sum it
                     float sum = 0f;
-                    for (int i = 0; i < cols; i++) sum += MathF.Exp(dst[i]);
+                    for (int c0 = 0; c0 < cols; c0 += 1024)
+                    {
+                        int len = Math.Min(1024, cols - c0);
+                        VecMath.Exp(py + r * cols + c0, e, len);
+                        sum += TensorPrimitives.Sum(new ReadOnlySpan<float>(e, len));
+                    }
                     TensorPrimitives.Subtract(dst, MathF.Log(sum), dst);
                 }
                 else
                 {
-                    TensorPrimitives.Exp(dst, dst);
+                    VecMath.Exp(py + r * cols, py + r * cols, cols);
                     TensorPrimitives.Multiply(dst, 1f / TensorPrimitives.Sum(dst), dst);
                 }
             }
@@ -106,7 +113,8 @@ public sealed unsafe partial class CpuBackend
                 {
                     // dx = dy - softmax * sum(dy)
                     float sum = TensorPrimitives.Sum(gr);
-                    for (int i = 0; i < cols; i++) dr[i] = gr[i] - MathF.Exp(yr[i]) * sum;
+                    VecMath.Exp(py + r * cols, pd + r * cols, cols);
+                    TensorPrimitives.MultiplyAdd(dr, -sum, gr, dr);
                 }
                 else
                 {
