@@ -30,6 +30,10 @@ public class ForwardTests
     [InlineData(9, 33, 17)]
     [InlineData(129, 65, 300)]
     [InlineData(130, 1030, 257)] // crosses the MC, NC and KC block edges
+    [InlineData(64, 512, 128)] // an LSTM step: B read in place, one packed A shared by the column groups
+    [InlineData(64, 100, 300)] // B in place with a partial (packed) last panel, over two K blocks
+    [InlineData(200, 48, 300)] // two row blocks shared by two column groups
+    [InlineData(250, 40, 64)] // above the in-place-B row limit
     public void GemmMatchesReferenceForAllTransposes(int m, int n, int k)
     {
         var rng = new Rng(5);

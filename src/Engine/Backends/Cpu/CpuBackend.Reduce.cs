@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using HarFromScratch.Engine.Tensors;
 
 namespace HarFromScratch.Engine.Backends.Cpu;
@@ -17,23 +18,37 @@ public sealed unsafe partial class CpuBackend
             });
             return;
         }
-        // reduce whole rows of length inner into the output row: vector adds, fixed order
-        CpuParallel.For(outer, Math.Max(1, 32768 / Math.Max((long)r * inner, 1)), (o0, o1) =>
+        // reduce rows of length inner into the output row, element-wise in a fixed order (k = 0, 1, ...); the columns are
+        // split into slices so that a single long reduction (a bias gradient over 8192 rows) still uses every core
+        int slices = outer >= CpuParallel.Threads ? 1 : Math.Max(1, Math.Min(4 * CpuParallel.Threads, inner / 64));
+        int width = (inner + slices - 1) / slices;
+        width = (width + 7) / 8 * 8;
+        slices = (inner + width - 1) / width;
+        CpuParallel.For((long)outer * slices, Math.Max(1, 32768 / Math.Max((long)r * width, 1)), (t0, t1) =>
         {
-            for (long o = o0; o < o1; o++)
+            for (long t = t0; t < t1; t++)
             {
-                var acc = new Span<float>(py + o * inner, inner);
-                float* baseX = px + o * (long)r * inner;
-                new ReadOnlySpan<float>(baseX, inner).CopyTo(acc);
+                long o = t / slices;
+                int j0 = (int)(t % slices) * width, n = Math.Min(width, inner - j0);
+                float* acc = py + o * inner + j0;
+                float* baseX = px + o * (long)r * inner + j0;
+                new ReadOnlySpan<float>(baseX, n).CopyTo(new Span<float>(acc, n));
                 for (int k = 1; k < r; k++)
                 {
-                    var row = new ReadOnlySpan<float>(baseX + (long)k * inner, inner);
-                    switch (op)
+                    float* row = baseX + (long)k * inner;
+                    int j = 0;
+                    if (Vector256.IsHardwareAccelerated)
                     {
-                        case ReduceOp.Sum: TensorPrimitives.Add(acc, row, acc); break;
-                        case ReduceOp.Max: TensorPrimitives.Max(acc, row, acc); break;
-                        case ReduceOp.Min: TensorPrimitives.Min(acc, row, acc); break;
+                        for (; j + 8 <= n; j += 8)
+                        {
+                            var a = Vector256.Load(acc + j);
+                            var v = Vector256.Load(row + j);
+                            a = op switch { ReduceOp.Sum => a + v, ReduceOp.Max => Vector256.Max(a, v), _ => Vector256.Min(a, v) };
+                            a.Store(acc + j);
+                        }
                     }
+                    for (; j < n; j++)
+                        acc[j] = op switch { ReduceOp.Sum => acc[j] + row[j], ReduceOp.Max => MathF.Max(acc[j], row[j]), _ => MathF.Min(acc[j], row[j]) };
                 }
             }
         });

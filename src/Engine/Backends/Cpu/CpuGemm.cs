@@ -25,9 +25,9 @@ internal static unsafe class CpuGemm
     public static readonly int MR = Wide ? 8 : 6, NR = Wide ? 32 : 16;
     public const int KC = 256, MC = 120, NC = 1024; // MC is a multiple of both MRs
 
-    [ThreadStatic] private static float[]? _packA, _packB;
+    [ThreadStatic] private static float[]? _packA, _packB, _sharedA;
 
-    private static float* Buffer(ref float[]? buf, int size) => PinnedScratch.Get(ref buf, size);
+    private static float* Buffer(ref float[]? buf, long size) => PinnedScratch.Get(ref buf, size);
 
     public static void Batched(in GemmArgs g, float* a, float* b, float* c)
     {
@@ -60,6 +60,10 @@ internal static unsafe class CpuGemm
             return;
         }
         var args = g;
+        // Few rows reuse each packed B panel only m/MR times, so copying B costs as much as a good share of the product
+        // (an LSTM step: 64 x 512 x 128). Then full panels of a row-major B are read in place (rows ldb apart) and only a
+        // partial last panel is packed (zero-padded).
+        bool directB = !g.TransB && m <= 2 * MC;
         for (int jc = 0; jc < n; jc += NC)
         {
             int nc = Math.Min(NC, n - jc);
@@ -68,7 +72,7 @@ internal static unsafe class CpuGemm
             {
                 int kc = Math.Min(KC, k - pc);
                 float* bp = Buffer(ref _packB, panels * NR * KC);
-                PackB(args, b, pc, kc, jc, nc, bp);
+                PackB(args, b, pc, kc, jc, nc, bp, directB ? nc / NR : 0);
                 float beta = pc == 0 ? g.Beta : 1f;
                 // row blocks of at most MC rows, as many as a multiple of the thread count so no core idles at the end
                 int mBlocks = (m + MC - 1) / MC;
@@ -79,6 +83,23 @@ internal static unsafe class CpuGemm
                 int nGroups = parallel ? Math.Clamp(2 * CpuParallel.Threads / mBlocks, 1, panels) : 1;
                 int tasks = mBlocks * nGroups;
                 int jcLocal = jc, pcLocal = pc;
+                // Several column groups share a row block: pack each block of A once, up front (in parallel over the
+                // blocks), rather than once per group; otherwise each task packs its own block.
+                int blockStride = blockRows * kc;
+                float* shared = nGroups > 1 ? Buffer(ref _sharedA, (long)mBlocks * blockStride) : null;
+                if (shared != null)
+                {
+                    void PackBlocks(long b0, long b1)
+                    {
+                        for (long ib = b0; ib < b1; ib++)
+                        {
+                            int ic = (int)ib * blockRows;
+                            PackA(args, a, ic, Math.Min(blockRows, m - ic), pcLocal, kc, shared + ib * blockStride);
+                        }
+                    }
+                    if (parallel && mBlocks > 1) CpuParallel.For(mBlocks, 1, PackBlocks);
+                    else PackBlocks(0, mBlocks);
+                }
                 void Task(long t0, long t1)
                 {
                     for (long t = t0; t < t1; t++)
@@ -86,8 +107,13 @@ internal static unsafe class CpuGemm
                         int ib = (int)(t / nGroups), grp = (int)(t % nGroups);
                         int ic = ib * blockRows, mc = Math.Min(blockRows, m - ic);
                         int p0 = panels * grp / nGroups, p1 = panels * (grp + 1) / nGroups;
-                        float* ap = Buffer(ref _packA, ((MC + MR - 1) / MR) * MR * KC);
-                        PackA(args, a, ic, mc, pcLocal, kc, ap);
+                        float* ap;
+                        if (shared != null) ap = shared + (long)ib * blockStride;
+                        else
+                        {
+                            ap = Buffer(ref _packA, ((MC + MR - 1) / MR) * MR * KC);
+                            PackA(args, a, ic, mc, pcLocal, kc, ap);
+                        }
                         for (int jp = p0; jp < p1; jp++)
                         {
                             int j0 = jp * NR, nr = Math.Min(NR, nc - j0);
@@ -95,7 +121,9 @@ internal static unsafe class CpuGemm
                             {
                                 int mr = Math.Min(MR, mc - ir);
                                 float* cTile = c + (long)(ic + ir) * args.Ldc + jcLocal + j0;
-                                Kernel(kc, ap + ir * kc, bp + jp * NR * kc, cTile, args.Ldc, args.Alpha, beta, mr, nr);
+                                bool inPlace = directB && nr == NR;
+                                float* bPanel = inPlace ? b + (long)pcLocal * args.Ldb + jcLocal + j0 : bp + jp * NR * kc;
+                                Kernel(kc, ap + ir * kc, bPanel, inPlace ? args.Ldb : NR, cTile, args.Ldc, args.Alpha, beta, mr, nr);
                             }
                         }
                     }
@@ -106,11 +134,11 @@ internal static unsafe class CpuGemm
         }
     }
 
-    /// <summary>Bp[panel][p][0..NR) = B(pc+p, jc+panel*NR+c), zero beyond N.</summary>
-    private static void PackB(in GemmArgs g, float* b, int pc, int kc, int jc, int nc, float* bp)
+    /// <summary>Bp[panel][p][0..NR) = B(pc+p, jc+panel*NR+c), zero beyond N, for panels from <paramref name="firstPanel"/> on.</summary>
+    private static void PackB(in GemmArgs g, float* b, int pc, int kc, int jc, int nc, float* bp, int firstPanel)
     {
         int panels = (nc + NR - 1) / NR;
-        for (int jp = 0; jp < panels; jp++)
+        for (int jp = firstPanel; jp < panels; jp++)
         {
             int j0 = jc + jp * NR, nr = Math.Min(NR, nc - jp * NR);
             float* dst = bp + jp * NR * kc;
@@ -160,17 +188,18 @@ internal static unsafe class CpuGemm
         }
     }
 
-    private static void Kernel(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int mr, int nr)
+    /// <summary>C tile (mr x nr) = alpha·A panel·B panel + beta·C; B panel rows are <paramref name="ldb"/> floats apart (NR when packed).</summary>
+    private static void Kernel(int kc, float* a, float* b, long ldb, float* c, long ldc, float alpha, float beta, int mr, int nr)
     {
-        if (Wide) Kernel512(kc, a, b, c, ldc, alpha, beta, mr, nr);
-        else Kernel256(kc, a, b, c, ldc, alpha, beta, mr, nr);
+        if (Wide) Kernel512(kc, a, b, ldb, c, ldc, alpha, beta, mr, nr);
+        else Kernel256(kc, a, b, ldb, c, ldc, alpha, beta, mr, nr);
     }
 
-    private static void Kernel512(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int mr, int nr)
+    private static void Kernel512(int kc, float* a, float* b, long ldb, float* c, long ldc, float alpha, float beta, int mr, int nr)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
-        for (int p = 0; p < kc; p++, a += 8, b += 32)
+        for (int p = 0; p < kc; p++, a += 8, b += ldb)
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
@@ -226,11 +255,11 @@ internal static unsafe class CpuGemm
     }
 
     /// <summary>Machines without AVX-512 (AVX2 + FMA): a 6x16 tile, 12 ymm accumulators.</summary>
-    private static void Kernel256(int kc, float* a, float* b, float* c, long ldc, float alpha, float beta, int mr, int nr)
+    private static void Kernel256(int kc, float* a, float* b, long ldb, float* c, long ldc, float alpha, float beta, int mr, int nr)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int p = 0; p < kc; p++, a += 6, b += 16)
+        for (int p = 0; p < kc; p++, a += 6, b += ldb)
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + 8);

@@ -23,8 +23,12 @@ internal static class VecMath
     public static Vector256<float> Exp(Vector256<float> x)
     {
         var xc = Vector256.Min(Vector256.Max(x, Vector256.Create(ExpLo)), Vector256.Create(ExpHi));
-        // n = round(x / ln 2); r = x − n·ln 2 with ln 2 = C1 + C2 (C1 exact in few bits, so n·C1 is exact)
-        var n = Vector256.Floor(Mad(xc, Vector256.Create(1.44269504088896341f), Vector256.Create(0.5f)));
+        // n = round(x / ln 2) by the 1.5·2^23 trick (n lands in the low mantissa bits; no float→int conversion, which
+        // .NET makes saturating and slow); r = x − n·ln 2 with ln 2 = C1 + C2 (C1 has few bits, so n·C1 is exact)
+        var magic = Vector256.Create(12582912f);
+        var t = Mad(xc, Vector256.Create(1.44269504088896341f), magic);
+        var n = t - magic;
+        var ni = t.AsInt32() - magic.AsInt32();
         var r = Mad(n, Vector256.Create(-0.693359375f), xc);
         r = Mad(n, Vector256.Create(2.12194440e-4f), r);
         var p = Vector256.Create(1.9875691500E-4f);
@@ -35,7 +39,6 @@ internal static class VecMath
         p = Mad(p, r, Vector256.Create(5.0000001201E-1f));
         p = Mad(p, r * r, r + Vector256<float>.One);
         // 2^n by building the exponent field; n ∈ [−126, 128]: split 2^n = 2^(n/2)·2^(n−n/2) so both factors are normal
-        var ni = Vector256.ConvertToInt32(n);
         var half = ni >> 1;
         var s1 = ((half + Vector256.Create(127)) << 23).AsSingle();
         var s2 = ((ni - half + Vector256.Create(127)) << 23).AsSingle();
@@ -55,7 +58,7 @@ internal static class VecMath
         var ax = Vector256.Abs(x);
         // |x| ≥ 0.625: 1 − 2/(e^{2|x|} + 1) with the sign of x (no cancellation there)
         var big = Vector256<float>.One - Vector256.Create(2f) / (Exp(ax + ax) + Vector256<float>.One);
-        big = Vector256.CopySign(big, x);
+        big |= x & Vector256.Create(-0f); // big ≥ 0: give it the sign of x
         // |x| < 0.625: x + x³·P(x²)
         var z = x * x;
         var p = Vector256.Create(-5.70498872745E-3f);
