@@ -11,7 +11,9 @@ namespace HarFromScratch.Benchmarks.Sequence;
 /// LSTM(input 64, hidden 128), batch-first x (64, 128, 64), loss = mean(y²), forward + backward: the same case as
 /// libtorch's "(b)" in shared/bench/libtorch (input without gradient, weights with).
 /// </summary>
-[SimpleJob(warmupCount: 2, iterationCount: 5)]
+// the probe reports median and min of 30 runs: same statistics here (this VM's neighbours make means noisy)
+[SimpleJob(warmupCount: 3, iterationCount: 20)]
+[MedianColumn, MinColumn]
 public class LstmBenchmarks
 {
     private Lstm _lstm = null!;
