@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using HarFromScratch.Engine.Tensors;
 
 namespace HarFromScratch.Engine.Backends.Cpu;
@@ -34,18 +35,23 @@ public sealed unsafe partial class CpuBackend
             for (long grp = g0; grp < g1; grp++)
             {
                 int r0 = (int)(grp * W), lanes = Math.Min(W, rows - r0);
+                bool full = lanes == W && LaneTranspose.Supported;
                 if (lanes < W) { new Span<float>(re, n * W).Clear(); new Span<float>(im, n * W).Clear(); }
-                for (int l = 0; l < lanes; l++)
-                {
-                    float* src = px + (long)(r0 + l) * n * 2;
-                    for (int j = 0; j < n; j++) { re[j * W + l] = src[2 * j]; im[j * W + l] = src[2 * j + 1]; }
-                }
-                plan.Run(re, im, inverse);
-                for (int l = 0; l < lanes; l++)
-                {
-                    float* dst = py + (long)(r0 + l) * n * 2;
-                    for (int j = 0; j < n; j++) { dst[2 * j] = scale * re[j * W + l]; dst[2 * j + 1] = scale * im[j * W + l]; }
-                }
+                if (full) LaneTranspose.Gather(px + (long)r0 * n * 2, (long)n * 2, n, re, im, plan.InputOrder);
+                else
+                    for (int l = 0; l < lanes; l++)
+                    {
+                        float* src = px + (long)(r0 + l) * n * 2;
+                        for (int j = 0; j < n; j++) { re[j * W + l] = src[2 * j]; im[j * W + l] = src[2 * j + 1]; }
+                    }
+                plan.Run(re, im, inverse, inputOrdered: full && plan.InputOrder != null);
+                if (full) LaneTranspose.Scatter(re, im, n, py + (long)r0 * n * 2, (long)n * 2, scale);
+                else
+                    for (int l = 0; l < lanes; l++)
+                    {
+                        float* dst = py + (long)(r0 + l) * n * 2;
+                        for (int j = 0; j < n; j++) { dst[2 * j] = scale * re[j * W + l]; dst[2 * j + 1] = scale * im[j * W + l]; }
+                    }
             }
         });
     }
@@ -65,40 +71,79 @@ public sealed unsafe partial class CpuBackend
             for (long grp = g0; grp < g1; grp++)
             {
                 int r0 = (int)(grp * W), lanes = Math.Min(W, rows - r0);
+                bool full = lanes == W && LaneTranspose.Supported;
                 if (lanes < W) { new Span<float>(re, cn * W).Clear(); new Span<float>(im, cn * W).Clear(); }
-                for (int l = 0; l < lanes; l++)
-                {
-                    float* src = px + (long)(r0 + l) * n;
-                    if (rp.Even) for (int j = 0; j < cn; j++) { re[j * W + l] = src[2 * j]; im[j * W + l] = src[2 * j + 1]; }
-                    else for (int j = 0; j < n; j++) { re[j * W + l] = src[j]; im[j * W + l] = 0f; }
-                }
-                rp.Complex.Run(re, im, false);
+                bool ordered = full && rp.Even && rp.Complex.InputOrder != null;
+                if (full && rp.Even) LaneTranspose.Gather(px + (long)r0 * n, n, cn, re, im, rp.Complex.InputOrder); // even/odd samples as re/im
+                else
+                    for (int l = 0; l < lanes; l++)
+                    {
+                        float* src = px + (long)(r0 + l) * n;
+                        if (rp.Even) for (int j = 0; j < cn; j++) { re[j * W + l] = src[2 * j]; im[j * W + l] = src[2 * j + 1]; }
+                        else for (int j = 0; j < n; j++) { re[j * W + l] = src[j]; im[j * W + l] = 0f; }
+                    }
+                rp.Complex.Run(re, im, false, ordered);
                 float* outRe = re, outIm = im;
+                if (rp.Even && full)
+                {
+                    // unpack four bins at a time straight into the rows (scale folded into the halves)
+                    var hs = new Vector<float>(0.5f * scale);
+                    float* dst0 = py + (long)r0 * m * 2;
+                    int k = 0;
+                    for (; k + 4 <= m; k += 4)
+                    {
+                        UnpackBin(re, im, cn, rp, k, hs, out var x0r, out var x0i);
+                        UnpackBin(re, im, cn, rp, k + 1, hs, out var x1r, out var x1i);
+                        UnpackBin(re, im, cn, rp, k + 2, hs, out var x2r, out var x2i);
+                        UnpackBin(re, im, cn, rp, k + 3, hs, out var x3r, out var x3i);
+                        LaneTranspose.StoreRows(x0r.AsVector256(), x0i.AsVector256(), x1r.AsVector256(), x1i.AsVector256(),
+                            x2r.AsVector256(), x2i.AsVector256(), x3r.AsVector256(), x3i.AsVector256(), dst0 + 2 * k, (long)m * 2);
+                    }
+                    for (; k < m; k++)
+                    {
+                        UnpackBin(re, im, cn, rp, k, hs, out var xr, out var xi);
+                        for (int l = 0; l < W; l++) { dst0[l * (long)m * 2 + 2 * k] = xr[l]; dst0[l * (long)m * 2 + 2 * k + 1] = xi[l]; }
+                    }
+                    continue;
+                }
                 if (rp.Even)
                 {
-                    // X_k = E_k + w_k O_k, E = (Z_k + conj Z_{h-k})/2, O = (Z_k − conj Z_{h-k})/(2i), Z_h = Z_0
-                    int h = cn;
                     var half = new Vector<float>(0.5f);
                     outRe = ore; outIm = oim;
-                    for (int k = 0; k <= h; k++)
+                    for (int k = 0; k <= cn; k++)
                     {
-                        int a = k % h, b = (h - k) % h;
-                        var zr = Vector.Load(re + a * W); var zi = Vector.Load(im + a * W);
-                        var cr = Vector.Load(re + b * W); var ci = -Vector.Load(im + b * W);
-                        var er = (zr + cr) * half; var ei = (zi + ci) * half;
-                        var or = (zi - ci) * half; var oi = (cr - zr) * half;
-                        var wr = new Vector<float>(rp.WRe[k]); var wi = new Vector<float>(rp.WIm[k]);
-                        Vector.Store(er + wr * or - wi * oi, outRe + k * W);
-                        Vector.Store(ei + wr * oi + wi * or, outIm + k * W);
+                        UnpackBin(re, im, cn, rp, k, half, out var xr, out var xi);
+                        Vector.Store(xr, outRe + k * W);
+                        Vector.Store(xi, outIm + k * W);
                     }
                 }
-                for (int l = 0; l < lanes; l++)
-                {
-                    float* dst = py + (long)(r0 + l) * m * 2;
-                    for (int k = 0; k < m; k++) { dst[2 * k] = scale * outRe[k * W + l]; dst[2 * k + 1] = scale * outIm[k * W + l]; }
-                }
+                if (full) LaneTranspose.Scatter(outRe, outIm, m, py + (long)r0 * m * 2, (long)m * 2, scale);
+                else
+                    for (int l = 0; l < lanes; l++)
+                    {
+                        float* dst = py + (long)(r0 + l) * m * 2;
+                        for (int k = 0; k < m; k++) { dst[2 * k] = scale * outRe[k * W + l]; dst[2 * k + 1] = scale * outIm[k * W + l]; }
+                    }
             }
         });
+    }
+
+    /// <summary>
+    /// Bin k of the real transform from the half-length complex one Z (h = n/2 bins, W rows in lanes):
+    /// X_k = E_k + w_k O_k, E = (Z_k + conj Z_{h−k})/2, O = (Z_k − conj Z_{h−k})/(2i), Z_h = Z_0; <paramref name="half"/>
+    /// is 0.5 (times the output scale).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void UnpackBin(float* re, float* im, int h, RealFftPlan rp, int k, Vector<float> half, out Vector<float> xr, out Vector<float> xi)
+    {
+        int a = k == h ? 0 : k, b = k == 0 ? 0 : h - k; // k mod h, (h − k) mod h without dividing
+        var zr = Vector.Load(re + a * W); var zi = Vector.Load(im + a * W);
+        var cr = Vector.Load(re + b * W); var ci = -Vector.Load(im + b * W);
+        var er = (zr + cr) * half; var ei = (zi + ci) * half;
+        var or = (zi - ci) * half; var oi = (cr - zr) * half;
+        var wr = new Vector<float>(rp.WRe[k]); var wi = new Vector<float>(rp.WIm[k]);
+        xr = er + wr * or - wi * oi;
+        xi = ei + wr * oi + wi * or;
     }
 
     [ThreadStatic] private static float[]? _fftOut;
@@ -120,11 +165,17 @@ public sealed unsafe partial class CpuBackend
             for (long grp = g0; grp < g1; grp++)
             {
                 int r0 = (int)(grp * W), lanes = Math.Min(W, rows - r0);
+                bool full = lanes == W && LaneTranspose.Supported;
                 if (lanes < W) { new Span<float>(xr, 2 * m * W).Clear(); }
+                if (full) LaneTranspose.Gather(px + (long)r0 * m * 2, (long)m * 2, m, xr, xi);
+                else
+                    for (int l = 0; l < lanes; l++)
+                    {
+                        float* src = px + (long)(r0 + l) * m * 2;
+                        for (int k = 0; k < m; k++) { xr[k * W + l] = src[2 * k]; xi[k * W + l] = src[2 * k + 1]; }
+                    }
                 for (int l = 0; l < lanes; l++)
                 {
-                    float* src = px + (long)(r0 + l) * m * 2;
-                    for (int k = 0; k < m; k++) { xr[k * W + l] = src[2 * k]; xi[k * W + l] = src[2 * k + 1]; }
                     xi[l] = 0f;                                 // imaginary part of DC ignored
                     if (rp.Even) xi[(m - 1) * W + l] = 0f;      // and of Nyquist
                 }
@@ -151,16 +202,18 @@ public sealed unsafe partial class CpuBackend
                     for (int k = 1; k < m; k++) { Vector.Store(Vector.Load(xr + k * W), re + (n - k) * W); Vector.Store(-Vector.Load(xi + k * W), im + (n - k) * W); }
                 }
                 rp.Complex.Run(re, im, true);
-                for (int l = 0; l < lanes; l++)
-                {
-                    float* dst = py + (long)(r0 + l) * n;
-                    if (rp.Even)
+                if (full && rp.Even) LaneTranspose.Scatter(re, im, cn, py + (long)r0 * n, n, 2f * scale);
+                else
+                    for (int l = 0; l < lanes; l++)
                     {
-                        float s2 = 2f * scale;
-                        for (int j = 0; j < cn; j++) { dst[2 * j] = s2 * re[j * W + l]; dst[2 * j + 1] = s2 * im[j * W + l]; }
+                        float* dst = py + (long)(r0 + l) * n;
+                        if (rp.Even)
+                        {
+                            float s2 = 2f * scale;
+                            for (int j = 0; j < cn; j++) { dst[2 * j] = s2 * re[j * W + l]; dst[2 * j + 1] = s2 * im[j * W + l]; }
+                        }
+                        else for (int j = 0; j < n; j++) dst[j] = scale * re[j * W + l];
                     }
-                    else for (int j = 0; j < n; j++) dst[j] = scale * re[j * W + l];
-                }
             }
         });
     }
@@ -280,10 +333,15 @@ internal sealed unsafe class FftPlan
         }
     }
 
-    /// <summary>Unnormalised DFT (inverse: e^{+}) of W rows in place; data in elements [0, N), scratch up to <see cref="WorkLength"/>.</summary>
-    public void Run(float* re, float* im, bool inverse)
+    /// <summary>For power-of-two lengths the bit-reversal permutation, which a caller may apply while loading the data
+    /// (then <see cref="Run"/> with inputOrdered); null otherwise.</summary>
+    public int[]? InputOrder => _sub == null ? _rev : null;
+
+    /// <summary>Unnormalised DFT (inverse: e^{+}) of W rows in place; data in elements [0, N), scratch up to <see cref="WorkLength"/>.
+    /// <paramref name="inputOrdered"/>: the data were loaded in <see cref="InputOrder"/> already.</summary>
+    public void Run(float* re, float* im, bool inverse, bool inputOrdered = false)
     {
-        if (_sub == null) { Pow2(re, im, inverse); return; }
+        if (_sub == null) { Pow2(re, im, inverse, inputOrdered); return; }
         int n = N, m = _sub.N;
         if (inverse) for (int j = 0; j < n; j++) Vector.Store(-Vector.Load(im + j * W), im + j * W);
         for (int j = 0; j < n; j++)
@@ -314,37 +372,58 @@ internal sealed unsafe class FftPlan
         }
     }
 
-    private void Pow2(float* re, float* im, bool inverse)
+    private void Pow2(float* re, float* im, bool inverse, bool inputOrdered = false)
     {
         int n = N;
         var rev = _rev!;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n && !inputOrdered; i++)
         {
             int j = rev[i];
             if (j <= i) continue;
             var t = Vector.Load(re + i * W); Vector.Store(Vector.Load(re + j * W), re + i * W); Vector.Store(t, re + j * W);
             t = Vector.Load(im + i * W); Vector.Store(Vector.Load(im + j * W), im + i * W); Vector.Store(t, im + j * W);
         }
-        for (int len = 2; len <= n; len <<= 1)
+        // radix-2 stages merged in pairs (len L and 2L in one pass over the data: half the loads and stores); an odd
+        // stage count starts with one plain len-2 stage
+        int stages = BitOperations.Log2((uint)n), L = 2;
+        if (stages % 2 == 1)
         {
-            int half = len >> 1, step = n / len;
-            for (int k = 0; k < n; k += len)
+            for (int k = 0; k < n; k += 2)
             {
-                float* ar = re + k * W, ai = im + k * W, br = re + (k + half) * W, bi = im + (k + half) * W;
+                float* ar = re + k * W, ai = im + k * W, br = ar + W, bi = ai + W;
                 var xr = Vector.Load(ar); var xi = Vector.Load(ai); var yr = Vector.Load(br); var yi = Vector.Load(bi);
                 Vector.Store(xr + yr, ar); Vector.Store(xi + yi, ai); Vector.Store(xr - yr, br); Vector.Store(xi - yi, bi);
             }
-            for (int j = 1; j < half; j++)
+            L = 4;
+        }
+        for (; 2 * L <= n; L *= 4)
+        {
+            int h = L >> 1, step1 = n / L, step2 = n / (2 * L);
+            for (int j = 0; j < h; j++)
             {
-                var wr = new Vector<float>(_twRe![j * step]);
-                var wi = new Vector<float>(inverse ? -_twIm![j * step] : _twIm![j * step]);
-                for (int k = j; k < n; k += len)
+                // stage L twiddle w1 = e^{∓2πij/L}; stage 2L twiddles w2 = e^{∓2πij/2L} and w2·(∓i) for the odd pair
+                var w1r = new Vector<float>(_twRe![j * step1]); var w1i = new Vector<float>(inverse ? -_twIm![j * step1] : _twIm![j * step1]);
+                var w2r = new Vector<float>(_twRe![j * step2]); var w2i = new Vector<float>(inverse ? -_twIm![j * step2] : _twIm![j * step2]);
+                for (int k = j; k < n; k += 2 * L)
                 {
-                    float* ar = re + k * W, ai = im + k * W, br = re + (k + half) * W, bi = im + (k + half) * W;
-                    var yr = Vector.Load(br); var yi = Vector.Load(bi);
-                    var tr = wr * yr - wi * yi; var ti = wr * yi + wi * yr;
-                    var xr = Vector.Load(ar); var xi = Vector.Load(ai);
-                    Vector.Store(xr + tr, ar); Vector.Store(xi + ti, ai); Vector.Store(xr - tr, br); Vector.Store(xi - ti, bi);
+                    float* ar = re + k * W, ai = im + k * W;
+                    float* br = re + (k + h) * W, bi = im + (k + h) * W;
+                    float* cr = re + (k + L) * W, ci = im + (k + L) * W;
+                    float* dr = re + (k + L + h) * W, di = im + (k + L + h) * W;
+                    var a_r = Vector.Load(ar); var a_i = Vector.Load(ai); var b_r = Vector.Load(br); var b_i = Vector.Load(bi);
+                    var c_r = Vector.Load(cr); var c_i = Vector.Load(ci); var d_r = Vector.Load(dr); var d_i = Vector.Load(di);
+                    // stage L: (a, b) and (c, d) with w1
+                    var tr = w1r * b_r - w1i * b_i; var ti = w1r * b_i + w1i * b_r;
+                    var a1r = a_r + tr; var a1i = a_i + ti; var b1r = a_r - tr; var b1i = a_i - ti;
+                    tr = w1r * d_r - w1i * d_i; ti = w1r * d_i + w1i * d_r;
+                    var c1r = c_r + tr; var c1i = c_i + ti; var d1r = c_r - tr; var d1i = c_i - ti;
+                    // stage 2L: (a, c) with w2; (b, d) with w2·(−i) forward, w2·(+i) inverse
+                    tr = w2r * c1r - w2i * c1i; ti = w2r * c1i + w2i * c1r;
+                    Vector.Store(a1r + tr, ar); Vector.Store(a1i + ti, ai); Vector.Store(a1r - tr, cr); Vector.Store(a1i - ti, ci);
+                    tr = w2r * d1r - w2i * d1i; ti = w2r * d1i + w2i * d1r;
+                    // multiply by ∓i: −i·(tr + i ti) = ti − i tr; +i·(tr + i ti) = −ti + i tr
+                    var ur = inverse ? -ti : ti; var ui = inverse ? tr : -tr;
+                    Vector.Store(b1r + ur, br); Vector.Store(b1i + ui, bi); Vector.Store(b1r - ur, dr); Vector.Store(b1i - ui, di);
                 }
             }
         }
