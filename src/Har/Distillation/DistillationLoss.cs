@@ -8,8 +8,10 @@ using HarFromScratch.Har.Training;
 
 namespace HarFromScratch.Har.Distillation;
 
-/// <summary>One batch as a distillation loss sees it: both networks' outputs (logits, named features, aux logits) and the labels.</summary>
-public sealed record DistillBatch(ModelOutput Student, ModelOutput Teacher, int[] Labels, int Epoch, int NumClasses);
+/// <summary>One batch as a distillation loss sees it: both networks' outputs (logits, named features, aux logits), the labels,
+/// and for training batches the rows' positions in the training set (<see cref="Indices"/>; null otherwise), which
+/// per-sample memories (CRD's banks) key on.</summary>
+public sealed record DistillBatch(ModelOutput Student, ModelOutput Teacher, int[] Labels, int Epoch, int NumClasses, int[]? Indices = null);
 
 /// <summary>What a method needs to build its trainable parts (adapters, heads, memory banks) before training.</summary>
 public sealed record DistillSetup(
@@ -73,7 +75,7 @@ public sealed class DistillationObjective : ITrainingObjective
     public HarModel Teacher => _teacher;
     public DistillationLoss Method => _loss;
 
-    public Tensor Loss(HarModel model, Tensor x, int[] labels, int epoch, out Tensor logits)
+    public Tensor Loss(HarModel model, Tensor x, int[] labels, int epoch, out Tensor logits, int[]? indices = null)
     {
         ModelOutput teacherOut;
         if (_loss.Mutual) teacherOut = _teacher.Run(x);
@@ -84,6 +86,6 @@ public sealed class DistillationObjective : ITrainingObjective
         }
         var studentOut = model.Run(x);
         logits = studentOut.Logits;
-        return _loss.Loss(new DistillBatch(studentOut, teacherOut, labels, epoch, model.Spec.Classes));
+        return _loss.Loss(new DistillBatch(studentOut, teacherOut, labels, epoch, model.Spec.Classes, indices));
     }
 }

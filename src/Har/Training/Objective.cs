@@ -15,8 +15,9 @@ public interface ITrainingObjective
     /// parameters join the optimiser and their state the checkpoint, under the given name prefix.</summary>
     IReadOnlyList<(string name, Module module)> ExtraModules { get; }
 
-    /// <summary>The loss of one batch; also returns the model's logits (for training accuracy).</summary>
-    Tensor Loss(HarModel model, Tensor x, int[] labels, int epoch, out Tensor logits);
+    /// <summary>The loss of one batch; also returns the model's logits (for training accuracy). <paramref name="indices"/>:
+    /// the rows' positions in the training set (training batches only).</summary>
+    Tensor Loss(HarModel model, Tensor x, int[] labels, int epoch, out Tensor logits, int[]? indices = null);
 }
 
 /// <summary>Cross-entropy with label smoothing, plus the weighted mean cross-entropy of auxiliary heads.</summary>
@@ -24,7 +25,7 @@ public sealed class SupervisedObjective(TrainOptions options) : ITrainingObjecti
 {
     public IReadOnlyList<(string name, Module module)> ExtraModules { get; } = [];
 
-    public Tensor Loss(HarModel model, Tensor x, int[] labels, int epoch, out Tensor logits)
+    public Tensor Loss(HarModel model, Tensor x, int[] labels, int epoch, out Tensor logits, int[]? indices = null)
     {
         var output = model.Run(x);
         logits = output.Logits;

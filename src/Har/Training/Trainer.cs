@@ -146,7 +146,7 @@ public sealed class Trainer
             {
                 var x = Tensor.FromArray(xs, [n, batch.Channels, batch.Time], device);
                 _opt.ZeroGrad();
-                var loss = _objective.Loss(_model, x, labels, epoch, out var logits);
+                var loss = _objective.Loss(_model, x, labels, epoch, out var logits, batch.Indices[..n]);
                 float lv = loss.Item();
                 if (!float.IsFinite(lv))
                     throw new InvalidOperationException($"epoch {epoch}, batch {b}: the loss is {lv}; lower --lr (now {_opt.Lr}) or set --clip-norm");

@@ -13,12 +13,13 @@ namespace HarFromScratch.Har.Distillation.Baselines;
 /// the student bank. Scores P = exp(v·c/τ)/Z, Z fixed on the first batch as mean(exp(·/τ))·n_data (one per side), and the
 /// NCE loss with noise P_n = 1/n_data:
 /// <c>ℓ(P) = −(1/N)·[Σ_i log(P_i0/(P_i0 + K·P_n + ε)) + Σ_{i,k} log(K·P_n/(P_ik + K·P_n + ε))]</c>, ε = 1e-7;
-/// <c>L = CE(s, y) + β·(ℓ(P_s) + ℓ(P_t))</c>. After each training batch the bank rows at a running pointer are replaced by
-/// normalize(m·old + (1 − m)·new) and the pointer advances by the batch size (wrapping at n_data).
-/// <para>Deviations (the batch carries no dataset indices): bank rows are keyed by the running pointer, not by sample
-/// index, so the positive is the other network's current embedding of the same window (not its bank entry), and the
-/// momentum mixes a row with the previous occupant of its slot (set nce_m = 0 for a plain queue); the K negatives are
-/// shared by all rows of a batch (one (K, d) gather instead of N·K).</para>
+/// <c>L = CE(s, y) + β·(ℓ(P_s) + ℓ(P_t))</c>. Banks are keyed by the samples' positions in the training set
+/// (<see cref="DistillBatch.Indices"/>), as RepDistiller: the student anchor's positive is the teacher bank's row of the
+/// same sample (and vice versa), and after each training batch those rows become normalize(m·old + (1 − m)·new).
+/// <para>A batch without indices (a hand-built one) falls back to a running pointer: the positive is the other network's
+/// current embedding and the rows at the pointer are updated. Deviation kept for cost: the K negatives are shared by all
+/// rows of a batch (one (K, d) gather instead of N·K), and may include a row's own sample (as uniform sampling in the
+/// original may).</para>
 /// Defaults β = 0.8, feat_dim = 128, nce_k = 16384, nce_t = 0.07, nce_m = 0.5.
 /// </summary>
 public sealed class CrdLoss : BaselineLoss
@@ -46,7 +47,7 @@ public sealed class CrdLoss : BaselineLoss
         State = RegisterBuffer("state", TensorScope.Unscoped(() => Tensor.FromArray([0f, -1f, -1f], [3], setup.Device)));
         _rng = RegisterRng("sampler", setup.Rng.Fork());
         Describe("pairing", Pair + " (pooled to vectors)");
-        Describe("memory", $"{NData} x {Dim} per network, running pointer, {K} shared negatives per batch");
+        Describe("memory", $"{NData} x {Dim} per network, keyed by training-set position, {K} shared negatives per batch");
     }
 
     public float Beta { get; }
@@ -105,8 +106,19 @@ public sealed class CrdLoss : BaselineLoss
         var negT = Tensor.FromArray(Gather(memT, idx, Dim), [K, Dim], vs.Device);
         var negS = Tensor.FromArray(Gather(memS, idx, Dim), [K, Dim], vs.Device);
 
-        var outS = ExpScores(vs, vt, negT, Temperature); // student anchor vs the teacher side
-        var outT = ExpScores(vt, vs, negS, Temperature); // teacher anchor vs the student side
+        int n = vs.Shape[0];
+        var keys = b.Indices;
+        if (keys != null)
+        {
+            if (keys.Length != n) throw new ArgumentException($"crd: {keys.Length} sample indices for a batch of {n}");
+            foreach (var i in keys)
+                if ((uint)i >= (uint)NData) throw new ArgumentException($"crd: sample index {i} outside the memory bank of {NData} rows (training-set size)");
+        }
+        // positives: the other network's bank rows of these samples when the batch is keyed, else its live embeddings
+        var posT = keys != null ? Tensor.FromArray(Gather(memT, keys, Dim), [n, Dim], vs.Device) : vt;
+        var posS = keys != null ? Tensor.FromArray(Gather(memS, keys, Dim), [n, Dim], vs.Device) : vs;
+        var outS = ExpScores(vs, posT, negT, Temperature); // student anchor vs the teacher side
+        var outT = ExpScores(vt, posS, negS, Temperature); // teacher anchor vs the student side
         var state = State.ToArray();
         if (state[1] < 0) state[1] = outS.Mean().Item() * NData;
         if (state[2] < 0) state[2] = outT.Mean().Item() * NData;
@@ -114,11 +126,11 @@ public sealed class CrdLoss : BaselineLoss
 
         if (Training)
         {
-            int n = vs.Shape[0];
             int ptr = (int)state[0];
-            UpdateBank(MemoryS, memS, vs.ToArray(), ptr, n);
-            UpdateBank(MemoryT, memT, vt.ToArray(), ptr, n);
-            state[0] = (ptr + n) % NData;
+            var slots = keys ?? Enumerable.Range(0, n).Select(i => (ptr + i) % NData).ToArray();
+            UpdateBank(MemoryS, memS, vs.ToArray(), slots);
+            UpdateBank(MemoryT, memT, vt.ToArray(), slots);
+            if (keys == null) state[0] = (ptr + n) % NData;
         }
         State.CopyFrom(state);
         return loss;
@@ -131,13 +143,14 @@ public sealed class CrdLoss : BaselineLoss
         return r;
     }
 
-    /// <summary>bank[ptr + i mod n_data] = normalize(m·bank[·] + (1 − m)·v_i), written row by row into the buffer.</summary>
-    private void UpdateBank(Tensor bank, float[] host, float[] v, int ptr, int n)
+    /// <summary>bank[slots[i]] = normalize(m·bank[slots[i]] + (1 − m)·v_i), written row by row into the buffer (a sample
+    /// appearing twice in a batch is updated twice, in order).</summary>
+    private void UpdateBank(Tensor bank, float[] host, float[] v, int[] slots)
     {
         var row = new float[Dim];
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < slots.Length; i++)
         {
-            int slot = (ptr + i) % NData;
+            int slot = slots[i];
             double norm = 0;
             for (int d = 0; d < Dim; d++)
             {

@@ -306,4 +306,50 @@ public class BaselineValueTests
         Assert.Equal(state[2], later[2]);
         Assert.Equal(9 % nData, later[0]);
     }
+
+    [Fact]
+    public void CrdKeysItsBanksBySampleIndex()
+    {
+        using var scope = TensorScope.Begin();
+        const int dim = 3, nData = 8;
+        var crd = (CrdLoss)Make("crd", _f.Setup(nData), ("feat_dim", "3"), ("nce_k", "5"));
+        var memS0 = Ref.Mat(crd.MemoryS.ToArray(), nData, dim);
+        var memT0 = Ref.Mat(crd.MemoryT.ToArray(), nData, dim);
+        var ws = Ref.W(crd.EmbedS.Weight.ToArray(), dim, 5); var bs = crd.EmbedS.Bias!.ToArray().Select(v => (double)v).ToArray();
+        var wt = Ref.W(crd.EmbedT.Weight.ToArray(), dim, 4); var bt = crd.EmbedT.Bias!.ToArray().Select(v => (double)v).ToArray();
+        var vs = S2.Select(x => Ref.Normalize(Ref.Affine(ws, bs, x))).ToArray();
+        var vt = T2.Select(x => Ref.Normalize(Ref.Affine(wt, bt, x))).ToArray();
+        var keys = Enumerable.Range(0, N).Select(i => (7 - 2 * i + nData) % nData).ToArray(); // 7, 5, 3, ...
+
+        float loss = crd.Loss(_f.Batch() with { Indices = keys }).Item();
+        var idx = crd.LastNegatives!;
+        double Side(double[][] anchor, double[][] ownBank, double[][] bank)
+        {
+            // positive: the other network's bank row of the same sample (RepDistiller), not its live embedding
+            var o = anchor.Select((a, i) => new[] { Math.Exp(Ref.Dot(a, ownBank[keys[i]]) / 0.07) }
+                .Concat(idx.Select(k => Math.Exp(Ref.Dot(a, bank[k]) / 0.07))).ToArray()).ToArray();
+            double z = o.SelectMany(r => r).Average() * nData;
+            double mpn = idx.Length / (double)nData, sum = 0;
+            foreach (var r in o)
+            {
+                sum += Math.Log(r[0] / z / (r[0] / z + mpn + 1e-7));
+                for (int k = 1; k < r.Length; k++) sum += Math.Log(mpn / (r[k] / z + mpn + 1e-7));
+            }
+            return -sum / N;
+        }
+        Close(CeS + 0.8 * (Side(vs, memT0, memT0) + Side(vt, memS0, memS0)), loss, rel: 5e-4, what: "crd keyed");
+
+        // exactly the keyed rows moved, to normalize(0.5·old + 0.5·new); the running pointer is not used
+        var memS1 = Ref.Mat(crd.MemoryS.ToArray(), nData, dim);
+        for (int r = 0; r < nData; r++)
+        {
+            int i = Array.IndexOf(keys, r);
+            var es = i >= 0 ? Ref.Normalize(memS0[r].Select((v, k) => 0.5 * v + 0.5 * vs[i][k]).ToArray()) : memS0[r];
+            for (int k = 0; k < dim; k++) Close(es[k], memS1[r][k], 1e-4, 1e-5, $"memory_s row {r}");
+        }
+        Assert.Equal(0f, crd.State.ToArray()[0]);
+
+        var bad = Assert.Throws<ArgumentException>(() => crd.Loss(_f.Batch() with { Indices = keys.Select(k => k + nData).ToArray() }));
+        Assert.Contains("outside the memory bank of 8 rows", bad.Message);
+    }
 }
