@@ -197,7 +197,7 @@ public static class TrainCommands
 
     private static EvalSummary Summarize(RunFiles files, TrainOptions o, HarModel model, Device device, int bestEpoch, EvalResult test, IReadOnlyList<EpochRecord> history, int latencyBatch) => new()
     {
-        Run = files.Dir, Model = o.Model, Dataset = o.Dataset, Device = device.Name, Parameters = model.ParameterCount, MacsPerWindow = model.MacsPerWindow(),
+        Run = files.Dir, Model = o.Model, Dataset = o.Dataset, Device = device.Name, Parameters = model.DeployedParameterCount, MacsPerWindow = model.MacsPerWindow(),
         LatencyMsPerWindow = Evaluator.LatencyMs(model, 1), LatencyMsPerBatch = Evaluator.LatencyMs(model, latencyBatch), LatencyBatch = latencyBatch,
         BestEpoch = bestEpoch, TestLoss = test.Loss, Test = test.Report, History = history,
     };

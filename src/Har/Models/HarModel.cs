@@ -34,6 +34,10 @@ public abstract class HarModel : Module
 
     public sealed override Tensor Forward(Tensor input) => Run(input).Logits;
 
+    /// <summary>Parameters of the model as deployed: all of them, except for a head-search student whose head has been
+    /// chosen (the pruned candidates stay in its checkpoint but no longer compute anything).</summary>
+    public virtual long DeployedParameterCount => ParameterCount;
+
     /// <summary>Multiply-accumulates for one window, counted by running one window through the model.</summary>
     public long MacsPerWindow()
     {

@@ -84,6 +84,10 @@ public sealed class HeadSearchModel : HarModel
     public int Chosen => (int)SearchState.ToArray()[0];
     public string? ChosenHead => Chosen >= 0 ? HeadNames[Chosen] : null;
 
+    /// <summary>After pruning: the base model and the chosen head; during the search: everything.</summary>
+    public override long DeployedParameterCount =>
+        Chosen < 0 ? ParameterCount : Base.ParameterCount + (_heads[Chosen]?.ParameterCount ?? 0);
+
     public void Choose(int index)
     {
         var s = SearchState.ToArray();

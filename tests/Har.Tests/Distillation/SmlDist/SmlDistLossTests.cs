@@ -134,9 +134,14 @@ public sealed class SmlDistLossTests
         Step(t, s, loss, epoch: 1);
         Assert.NotEqual(before, hs.Alpha.ToArray());
         Assert.Equal(-1, hs.Chosen);
+        Assert.Equal(hs.ParameterCount, hs.DeployedParameterCount); // during the search every head computes
         Step(t, s, loss, epoch: 2);                     // first step after the search epochs: pruned to argmax α
         var w = hs.Weights();
         Assert.Equal(Array.IndexOf(w, w.Max()), hs.Chosen);
+        // after pruning only the base model and the chosen head count
+        long chosenHead = hs.NamedParameters().Where(p => p.name.StartsWith("head_" + hs.ChosenHead + ".")).Sum(p => p.tensor.Numel);
+        Assert.Equal(hs.Base.ParameterCount + chosenHead, hs.DeployedParameterCount);
+        Assert.True(hs.DeployedParameterCount < hs.ParameterCount || hs.HeadNames.Length == 1);
         Assert.Contains(search.Log, l => l.Contains("\"chosen\""));
     }
 }
