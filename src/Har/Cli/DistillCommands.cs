@@ -92,6 +92,8 @@ public static class DistillCommands
             var (tf, ta) = teacherModel.FeatureShapes();
             var setup = new DistillSetup(sf, sa, tf, ta, data.NumClasses, data.Train.Count, new Rng(o.Seed * 0x9E3779B97F4A7C15UL + 17), device);
             var loss = entry.Factory(setup, new MethodOptions(entry, overrides));
+            if (loss is SmlDistLoss { Progressive: true } prog && prog.LogitsStartEpoch > o.Epochs)
+                throw new ArgumentException($"smldist: the progressive schedule trains {prog.StagePairs.Count} stage pair(s) x {prog.StageEpochs} epoch(s) before its logits phase, which starts at epoch {prog.LogitsStartEpoch}, but --epochs is {o.Epochs}: the student would never be trained on the labels. Raise --epochs, lower --set stage_epochs, or use --set schedule=1 (joint)");
             if (loss is SmlDistLoss sml && studentModel is HeadSearchModel hs && hs.HeadNames.Length > 1)
             {
                 search = new HeadSearch(hs, data.Validation, sml.LogitsStartEpoch, sml.SearchEpochs, sml.AlphaLr, o.BatchSize, o.Seed) { LogPath = Path.Combine(files.Dir, "search.jsonl") };

@@ -44,6 +44,13 @@ public sealed class DistillCliTests
         Assert.Equal(1, code);
         Assert.Contains("lambda_freq", e);
 
+        // a progressive schedule whose stages outlast --epochs would never reach the labels: refused up front
+        (code, o, e) = Har("distill", "--dataset", "uci-har", "--teacher", teacher, "--student", "mobilenet-tiny", "--method", "smldist",
+            "--set", "stage_epochs=3", "--epochs", "2", "--max-batches", "2", "--batch", "32", "--out", dir.Sub("short"), "--data", TestData.Root, "-q");
+        Assert.Equal(1, code);
+        Assert.Contains("logits phase, which starts at epoch", o + e);
+        Assert.Contains("schedule=1", o + e);
+
         var mutual = dir.Sub("hmkd");
         (code, o, e) = Har("distill", "--dataset", "uci-har", "--teacher", teacher, "--student", "mlp", "--method", "hmkd",
             "--epochs", "1", "--max-batches", "2", "--batch", "32", "--out", mutual, "--data", TestData.Root, "-q");
