@@ -28,6 +28,18 @@ public sealed class Device
 
     public static Device Cpu => Get("cpu");
 
+    /// <summary>Cores the <c>cpu</c> backend splits an op over (default: all). One per process is the better choice when
+    /// several training runs share a machine: small ops split poorly, and results do not depend on it.</summary>
+    public static int CpuThreads
+    {
+        get => CpuParallel.Threads;
+        set
+        {
+            if (value < 1) throw new ArgumentOutOfRangeException(nameof(value), $"cpu threads must be at least 1, got {value}");
+            CpuParallel.Threads = value;
+        }
+    }
+
     /// <summary>The device used when none is given: <c>HAR_DEVICE</c> if set, else <c>auto</c>.</summary>
     public static Device Default
     {

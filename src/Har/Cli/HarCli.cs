@@ -26,10 +26,35 @@ public static class HarCli
 
     public static int Run(string[] args) => Run(args, Console.Out, Console.Error);
 
+    public static readonly Option<int?> ThreadsOption = new("--threads")
+    {
+        Description = "Cores the cpu backend uses (default: $HAR_THREADS, else all); 1 suits several runs sharing a machine",
+        Recursive = true,
+    };
+
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var root = BuildRoot(stdout, stderr);
         var parse = root.Parse(args);
+        if (parse.Errors.Count == 0)
+        {
+            var threads = parse.GetValue(ThreadsOption);
+            string? env = Environment.GetEnvironmentVariable("HAR_THREADS");
+            if (threads == null && !string.IsNullOrWhiteSpace(env))
+            {
+                if (!int.TryParse(env, NumberStyles.Integer, CultureInfo.InvariantCulture, out int t))
+                {
+                    stderr.WriteLine($"error: HAR_THREADS must be a whole number of cores, got '{env}'");
+                    return 1;
+                }
+                threads = t;
+            }
+            if (threads is { } n)
+            {
+                if (n < 1) { stderr.WriteLine($"error: --threads must be at least 1, got {n}"); return 1; }
+                Engine.Devices.Device.CpuThreads = n;
+            }
+        }
         return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
     }
 
@@ -38,6 +63,7 @@ public static class HarCli
         var root = new RootCommand("har: HarFromScratch, a from-scratch tensor engine and knowledge-distillation toolkit for wearable activity recognition");
         root.Options.Add(DataOption);
         root.Options.Add(CacheOption);
+        root.Options.Add(ThreadsOption);
         root.Subcommands.Add(DataCommands.Build(stdout, stderr));
         foreach (var c in TrainCommands.Build(stdout, stderr)) root.Subcommands.Add(c);
         foreach (var c in DistillCommands.Build(stdout, stderr)) root.Subcommands.Add(c);

@@ -42,6 +42,8 @@ public sealed class TrainCliTests
     [InlineData(new[] { "train", "--device", "tpu" }, "unknown device 'tpu'")]
     [InlineData(new[] { "models", "--dataset", "mnist" }, "unknown dataset 'mnist'")]
     [InlineData(new[] { "eval", "--run", "/nonexistent/run" }, "config.json")]
+    [InlineData(new[] { "models", "--threads", "0" }, "--threads must be at least 1, got 0")]
+    [InlineData(new[] { "train", "--threads", "two" }, "two")]
     public void BadInputGivesAClearError(string[] args, string expected)
     {
         var (code, o, e) = RunHar(args);
