@@ -36,6 +36,32 @@ public partial interface IBackend
     void LstmCellBackward(int batch, int hidden, RowView gates, RowView cPrev, RowView c, RowView? dhOut, RowView dhRec, RowView dc, RowView dGates);
 
     /// <summary>
+    /// The recurrent product and the cell of one LSTM step: <paramref name="gates"/> += h_prev·W_hhᵀ, with
+    /// <paramref name="hPrev"/> (batch, H) rows and <paramref name="whhT"/> W_hh transposed (H, 4H) row-major, then
+    /// <see cref="LstmCellForward"/>. Every batch row is independent, so a backend may run both per block of rows
+    /// (the cpu backend does: one parallel region per step, the gates still in cache for the cell).
+    /// </summary>
+    void LstmStepForward(int batch, int hidden, RowView hPrev, Storage whhT, RowView gates, RowView cPrev, RowView c, RowView h, RowView? hCopy)
+    {
+        int g = 4 * hidden;
+        Gemm(new GemmArgs(1, batch, g, hidden, 1f, 1f, hPrev.Storage, hPrev.Offset, 0, (int)hPrev.RowStride, false, whhT, 0, 0, g, false,
+            gates.Storage, gates.Offset, 0, (int)gates.RowStride));
+        LstmCellForward(batch, hidden, gates, cPrev, c, h, hCopy);
+    }
+
+    /// <summary>
+    /// <see cref="LstmCellBackward"/> then the recurrent gradient <paramref name="dhRec"/> = dGates·W_hh (W_hh (4H, H)
+    /// row-major), which the next (earlier) step reads; per block of rows on the cpu backend.
+    /// </summary>
+    void LstmStepBackward(int batch, int hidden, RowView gates, RowView cPrev, RowView c, RowView? dhOut, RowView dhRec, RowView dc, RowView dGates, Storage whh)
+    {
+        LstmCellBackward(batch, hidden, gates, cPrev, c, dhOut, dhRec, dc, dGates);
+        int g = 4 * hidden;
+        Gemm(new GemmArgs(1, batch, hidden, g, 1f, 0f, dGates.Storage, dGates.Offset, 0, (int)dGates.RowStride, false, whh, 0, 0, hidden, false,
+            dhRec.Storage, dhRec.Offset, 0, (int)dhRec.RowStride));
+    }
+
+    /// <summary>
     /// One GRU step: <paramref name="gx"/> (batch, 3H) = x·W_ihᵀ + b_ih, <paramref name="gh"/> (batch, 3H) =
     /// h_prev·W_hhᵀ (without bias; <paramref name="biasHh"/> (3H) is added here). r = σ(gx_r + gh_r + b_hr),
     /// z = σ(gx_z + gh_z + b_hz), n = tanh(gx_n + r·(gh_n + b_hn)), h = (1 − z)·n + z·h_prev.

@@ -6,9 +6,10 @@ namespace HarFromScratch.Engine.Ops;
 
 /// <summary>
 /// LSTM and GRU layers as fused ops. Each layer (both directions when bidirectional) is ONE autograd op:
-/// the forward runs the input projection of all time steps as one GEMM, then per time step one recurrent GEMM and
-/// one fused cell kernel; the backward runs backpropagation through time with one fused cell-gradient kernel and
-/// one GEMM per step, and forms the weight gradients and the input gradient as single GEMMs over all steps.
+/// the forward runs the input projection of all time steps as one GEMM, then per time step the recurrent GEMM and
+/// the fused cell kernel (for the LSTM one backend call, LstmStepForward, which the cpu backend runs per block of
+/// batch rows); the backward runs backpropagation through time with the fused cell-gradient kernel and one GEMM per
+/// step (LstmStepBackward), and forms the weight gradients and the input gradient as single GEMMs over all steps.
 /// Weights follow PyTorch: W_ih (G·H, in), W_hh (G·H, H), b_ih, b_hh (G·H) with gates (i, f, g, o) for the LSTM
 /// (G = 4) and (r, z, n) for the GRU (G = 3).
 /// Layouts: input (T, B, in) or (B, T, in) when batch-first; output likewise with D·H features (forward direction
@@ -149,9 +150,9 @@ public static class Recurrent
                     RowView? hCopy = s < T - 1 ? new RowView(hp.Storage, RowBase(tNext) * H, rs * H) : null;
                     if (cell == Cell.Lstm)
                     {
-                        be.Gemm(new GemmArgs(1, B, G, H, 1f, 1f, hp.Storage, rb * H, 0, (int)(rs * H), false, whhT.Storage, 0, 0, G, false, gx.Storage, rb * G, 0, (int)(rs * G)));
                         var cPrev = s == 0 ? c0d : new RowView(cs!.Storage, RowBase(tPrev) * H, rs * H);
-                        be.LstmCellForward(B, H, new RowView(gx.Storage, rb * G, rs * G), cPrev, new RowView(cs!.Storage, rb * H, rs * H), hView, hCopy);
+                        be.LstmStepForward(B, H, new RowView(hp.Storage, rb * H, rs * H), whhT.Storage, new RowView(gx.Storage, rb * G, rs * G),
+                            cPrev, new RowView(cs!.Storage, rb * H, rs * H), hView, hCopy);
                     }
                     else
                     {
@@ -213,9 +214,8 @@ public static class Recurrent
                     if (cell == Cell.Lstm)
                     {
                         var cPrev = s == 0 ? c0d : new RowView(cells[d]!.Storage, RowBase(tPrev) * H, rs * H);
-                        be.LstmCellBackward(B, H, new RowView(gates[d].Storage, rb * G, rs * G), cPrev, new RowView(cells[d]!.Storage, rb * H, rs * H),
-                            dhOut, dhR, new RowView(dc!.Storage, 0, H), new RowView(dGx.Storage, rb * G, rs * G));
-                        be.Gemm(new GemmArgs(1, B, H, G, 1f, 0f, dGx.Storage, rb * G, 0, (int)(rs * G), false, whh.Storage, 0, 0, H, false, dhRec.Storage, 0, 0, H));
+                        be.LstmStepBackward(B, H, new RowView(gates[d].Storage, rb * G, rs * G), cPrev, new RowView(cells[d]!.Storage, rb * H, rs * H),
+                            dhOut, dhR, new RowView(dc!.Storage, 0, H), new RowView(dGx.Storage, rb * G, rs * G), whh.Storage);
                     }
                     else
                     {

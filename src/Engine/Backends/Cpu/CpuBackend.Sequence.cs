@@ -27,14 +27,56 @@ public sealed unsafe partial class CpuBackend
     private static float Sig(float x) => 1f / (1f + MathF.Exp(-x));
     private static float Tanh(float x) => 1f - 2f / (MathF.Exp(x + x) + 1f);
 
-    public void LstmCellForward(int batch, int hidden, RowView gates, RowView cPrev, RowView c, RowView h, RowView? hCopy)
+    public void LstmCellForward(int batch, int hidden, RowView gates, RowView cPrev, RowView c, RowView h, RowView? hCopy) =>
+        CpuParallel.For(batch, CellGrain(hidden), (b0, b1) => LstmForwardRows(hidden, gates, cPrev, c, h, hCopy, b0, b1));
+
+    public void LstmStepForward(int batch, int hidden, RowView hPrev, Storage whhT, RowView gates, RowView cPrev, RowView c, RowView h, RowView? hCopy)
+    {
+        int G = 4 * hidden;
+        var full = new GemmArgs(1, batch, G, hidden, 1f, 1f, hPrev.Storage, hPrev.Offset, 0, (int)hPrev.RowStride, false, whhT, 0, 0, G, false,
+            gates.Storage, gates.Offset, 0, (int)gates.RowStride);
+        BackendChecks.CheckGemm(full);
+        float* ph = P(hPrev), pw = S(whhT).Ptr, pg = P(gates);
+        // blocks of whole GEMM row tiles; each block: its rows of the product, then the cell on those rows
+        StepBlocks(batch, 2L * G * hidden, (r0, r1) =>
+        {
+            CpuGemm.Single(full with { M = r1 - r0 }, ph + r0 * hPrev.RowStride, pw, pg + r0 * gates.RowStride, parallel: false);
+            LstmForwardRows(hidden, gates, cPrev, c, h, hCopy, r0, r1);
+        });
+    }
+
+    public void LstmStepBackward(int batch, int hidden, RowView gates, RowView cPrev, RowView c, RowView? dhOut, RowView dhRec, RowView dc, RowView dGates, Storage whh)
+    {
+        int G = 4 * hidden;
+        var full = new GemmArgs(1, batch, hidden, G, 1f, 0f, dGates.Storage, dGates.Offset, 0, (int)dGates.RowStride, false, whh, 0, 0, hidden, false,
+            dhRec.Storage, dhRec.Offset, 0, (int)dhRec.RowStride);
+        BackendChecks.CheckGemm(full);
+        float* pdg = P(dGates), pw = S(whh).Ptr, pdr = P(dhRec);
+        // per block: the cell reads its rows of dhRec, then the product overwrites them with the next step's input
+        StepBlocks(batch, 2L * G * hidden, (r0, r1) =>
+        {
+            LstmBackwardRows(hidden, gates, cPrev, c, dhOut, dhRec, dc, dGates, r0, r1);
+            CpuGemm.Single(full with { M = r1 - r0 }, pdg + r0 * dGates.RowStride, pw, pdr + r0 * dhRec.RowStride, parallel: false);
+        });
+    }
+
+    /// <summary>Rows split over the cores at multiples of the GEMM's row tile (a split inside a tile would compute
+    /// padding rows twice); one block when the whole step is small.</summary>
+    private static void StepBlocks(int batch, long flopsPerRow, Action<int, int> body)
+    {
+        int mr = CpuGemm.MR;
+        long tiles = (batch + mr - 1) / mr;
+        long grain = Math.Max(1, (1L << 20) / Math.Max(flopsPerRow * mr, 1));
+        CpuParallel.For(tiles, grain, (t0, t1) => body((int)(t0 * mr), (int)Math.Min(batch, t1 * mr)));
+    }
+
+    private static void LstmForwardRows(int hidden, RowView gates, RowView cPrev, RowView c, RowView h, RowView? hCopy, long b0, long b1)
     {
         float* pg = P(gates), pcp = P(cPrev), pc = P(c), ph = P(h);
         long sg = gates.RowStride, scp = cPrev.RowStride, sc = c.RowStride, sh = h.RowStride;
         float* pcopy = hCopy is { } hv ? P(hv) : null;
         long scopy = hCopy?.RowStride ?? 0;
         int H = hidden;
-        CpuParallel.For(batch, CellGrain(hidden), (b0, b1) =>
         {
             const int w = 8;
             for (long b = b0; b < b1; b++)
@@ -64,17 +106,19 @@ public sealed unsafe partial class CpuBackend
                     if (hc != null) hc[j] = hv2;
                 }
             }
-        });
+        }
     }
 
-    public void LstmCellBackward(int batch, int hidden, RowView gates, RowView cPrev, RowView c, RowView? dhOut, RowView dhRec, RowView dc, RowView dGates)
+    public void LstmCellBackward(int batch, int hidden, RowView gates, RowView cPrev, RowView c, RowView? dhOut, RowView dhRec, RowView dc, RowView dGates) =>
+        CpuParallel.For(batch, CellGrain(hidden), (b0, b1) => LstmBackwardRows(hidden, gates, cPrev, c, dhOut, dhRec, dc, dGates, b0, b1));
+
+    private static void LstmBackwardRows(int hidden, RowView gates, RowView cPrev, RowView c, RowView? dhOut, RowView dhRec, RowView dc, RowView dGates, long b0, long b1)
     {
         float* pg = P(gates), pcp = P(cPrev), pc = P(c), pdr = P(dhRec), pdc = P(dc), pdg = P(dGates);
         float* pdo = dhOut is { } dv ? P(dv) : null;
         long sg = gates.RowStride, scp = cPrev.RowStride, sc = c.RowStride, sdo = dhOut?.RowStride ?? 0,
             sdr = dhRec.RowStride, sdc = dc.RowStride, sdg = dGates.RowStride;
         int H = hidden;
-        CpuParallel.For(batch, CellGrain(hidden), (b0, b1) =>
         {
             for (long b = b0; b < b1; b++)
             {
@@ -108,7 +152,7 @@ public sealed unsafe partial class CpuBackend
                     dcr[j] = dct * f;
                 }
             }
-        });
+        }
     }
 
     public void GruCellForward(int batch, int hidden, RowView gx, RowView gh, Storage? biasHh, RowView hPrev, RowView saved, RowView h, RowView? hCopy)

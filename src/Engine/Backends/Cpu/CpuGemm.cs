@@ -47,7 +47,7 @@ internal static unsafe class CpuGemm
             Single(g, a + i * g.BatchStrideA, b + i * g.BatchStrideB, c + i * g.BatchStrideC, parallel: flopsPerItem >= (1L << 18));
     }
 
-    private static void Single(in GemmArgs g, float* a, float* b, float* c, bool parallel)
+    internal static void Single(in GemmArgs g, float* a, float* b, float* c, bool parallel)
     {
         int m = g.M, n = g.N, k = g.K;
         if (m == 0 || n == 0) return;
