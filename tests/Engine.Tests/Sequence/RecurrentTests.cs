@@ -121,6 +121,32 @@ public class RecurrentTests
         GradCheck.Assert(t => Recurrent.Lstm(t[0], t[1..], 1, false).cN, [x, .. w], atol: 2e-3, rtol: 2e-2, name: "lstm cN");
     }
 
+    [Fact]
+    public void LstmStepSplitIntoRowBlocksMatchesUnrolledComposition()
+    {
+        // B = 61, H = 64: big enough that the cpu backend runs each step (recurrent GEMM + cell) as two blocks of rows,
+        // 61 = 10 full row tiles + 1 row, so a block boundary and a partial tile are both exercised
+        int T = 3, B = 61, I = 5, H = 64, L = 1, D = 1;
+        var w = Weights(4, I, H, L, D, 500);
+        foreach (var t in w) t.RequiresGrad = true;
+        var xt = Randn(11, T, B, I);
+        xt.RequiresGrad = true;
+        var h0 = Randn(12, L * D, B, H) * 0.5f; h0.RequiresGrad = true;
+        var c0 = Randn(13, L * D, B, H) * 0.5f; c0.RequiresGrad = true;
+        var proj = Randn(14, T, B, D * H);
+        var (ry, rh, rc) = Unrolled(Recurrent.Cell.Lstm, xt, w, L, D, h0, c0);
+        ((ry * proj).Sum() + rh.Square().Sum() + rc!.Sum()).Backward();
+        var refGrads = new[] { xt, h0, c0 }.Concat(w).Select(t => t.Grad!.ToArray()).ToArray();
+        foreach (var t in new[] { xt, h0, c0 }.Concat(w)) t.Grad = null;
+
+        var (y, hN, cN) = Recurrent.Lstm(xt, w, L, false, false, h0, c0);
+        AssertClose(ry.ToArray(), y.ToArray(), 1e-5f, 1e-4f, "output");
+        AssertClose(rc.ToArray(), cN.ToArray(), 1e-5f, 1e-4f, "cN");
+        ((y * proj).Sum() + hN.Square().Sum() + cN.Sum()).Backward();
+        var got = new[] { xt, h0, c0 }.Concat(w).Select(t => t.Grad!.ToArray()).ToArray();
+        for (int i = 0; i < got.Length; i++) AssertClose(refGrads[i], got[i], 1e-4f, 1e-3f, $"gradient of input {i}");
+    }
+
     [Theory]
     [InlineData("lstm", false)]
     [InlineData("lstm", true)]
