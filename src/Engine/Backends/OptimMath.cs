@@ -3,7 +3,14 @@ namespace HarFromScratch.Engine.Backends;
 /// <summary>Per-element optimiser updates, shared by the cpu loops and the ILGPU kernels (PyTorch's formulas).</summary>
 public static class OptimMath
 {
-    public static void Adam(ref float p, float g, ref float m, ref float v, in AdamArgs h)
+    public static void Adam(ref float p, float g, ref float m, ref float v, in AdamArgs h) =>
+        Adam(ref p, g, ref m, ref v, h, BiasCorrection(h.Beta1, h.Step), BiasCorrection(h.Beta2, h.Step));
+
+    /// <summary>1 − βᵗ: the same for every element of a step (the cpu loop computes it once).</summary>
+    public static float BiasCorrection(float beta, int step) => 1f - MathF.Pow(beta, step);
+
+    /// <summary>Adam/AdamW with the bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ given.</summary>
+    public static void Adam(ref float p, float g, ref float m, ref float v, in AdamArgs h, float bc1, float bc2)
     {
         if (h.WeightDecay != 0f)
         {
@@ -12,8 +19,6 @@ public static class OptimMath
         }
         m = h.Beta1 * m + (1f - h.Beta1) * g;
         v = h.Beta2 * v + (1f - h.Beta2) * g * g;
-        float bc1 = 1f - MathF.Pow(h.Beta1, h.Step);
-        float bc2 = 1f - MathF.Pow(h.Beta2, h.Step);
         p -= h.Lr * (m / bc1) / (MathF.Sqrt(v / bc2) + h.Eps);
     }
 

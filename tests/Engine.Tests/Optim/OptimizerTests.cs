@@ -35,6 +35,25 @@ public class OptimizerTests
         Assert.Throws<ArgumentException>(() => new Sgd([q], 0.1f, nesterov: true));
     }
 
+    [Theory]
+    [InlineData(true, 0.01f)]
+    [InlineData(false, 0.01f)]
+    [InlineData(true, 0f)]
+    public void CpuAdamLoopEqualsTheScalarDefinitionBitForBit(bool decoupled, float weightDecay)
+    {
+        const int n = 37; // vector body and scalar tail
+        var p = Randn(31, n).ToArray(); var g = Randn(32, n).ToArray();
+        var m = Randn(33, n).ToArray().Select(x => x * 0.1f).ToArray(); var v = Randn(34, n).ToArray().Select(x => x * x).ToArray();
+        var h = new HarFromScratch.Engine.Backends.AdamArgs(1e-3f, 0.9f, 0.999f, 1e-8f, weightDecay, decoupled, 7);
+        var tp = Tensor.FromArray(p, [n], Cpu); var tg = Tensor.FromArray(g, [n], Cpu);
+        var tm = Tensor.FromArray(m, [n], Cpu); var tv = Tensor.FromArray(v, [n], Cpu);
+        Cpu.Backend.AdamStep(tp.Storage, tg.Storage, tm.Storage, tv.Storage, n, h);
+        for (int i = 0; i < n; i++) HarFromScratch.Engine.Backends.OptimMath.Adam(ref p[i], g[i], ref m[i], ref v[i], h);
+        Assert.Equal(p, tp.ToArray());
+        Assert.Equal(m, tm.ToArray());
+        Assert.Equal(v, tv.ToArray());
+    }
+
     [Fact]
     public void AdamAndAdamWFirstTwoSteps()
     {
