@@ -83,7 +83,6 @@ public sealed class HaptTests(HaptFixture fx, ITestOutputHelper output)
         var again = fx.CachedLoad();
         output.WriteLine($"HAPT cold {fx.ColdTime.TotalSeconds:F3} s, cached {again.LoadTime.TotalSeconds:F3} s");
         Assert.True(again.FromCache);
-        Assert.True(again.LoadTime < TimeSpan.FromSeconds(1), $"cached load took {again.LoadTime}");
         Assert.Equal(D.Train.X, again.Train.X);
         Assert.Equal(D.Counters, again.Counters);
         // a different stride is a different cache entry

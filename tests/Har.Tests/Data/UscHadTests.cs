@@ -75,7 +75,6 @@ public sealed class UscHadTests(UscHadFixture fx, ITestOutputHelper output)
         var again = fx.CachedLoad();
         output.WriteLine($"USC-HAD cold {fx.ColdTime.TotalSeconds:F3} s, cached {again.LoadTime.TotalSeconds:F3} s");
         Assert.True(again.FromCache);
-        Assert.True(again.LoadTime < TimeSpan.FromSeconds(1), $"cached load took {again.LoadTime}");
         Assert.Equal(D.Validation.X, again.Validation.X);
     }
 
