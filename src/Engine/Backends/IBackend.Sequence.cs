@@ -43,11 +43,19 @@ public partial interface IBackend
     /// </summary>
     void LstmStepForward(int batch, int hidden, RowView hPrev, Storage whhT, RowView gates, RowView cPrev, RowView c, RowView h, RowView? hCopy)
     {
-        int g = 4 * hidden;
-        Gemm(new GemmArgs(1, batch, g, hidden, 1f, 1f, hPrev.Storage, hPrev.Offset, 0, (int)hPrev.RowStride, false, whhT, 0, 0, g, false,
-            gates.Storage, gates.Offset, 0, (int)gates.RowStride));
+        Gemm(LstmRecurrentProduct(batch, hidden, hPrev, whhT, gates));
         LstmCellForward(batch, hidden, gates, cPrev, c, h, hCopy);
     }
+
+    /// <summary>The product of <see cref="LstmStepForward"/>: gates (batch, 4H) += h_prev (batch, H) · W_hhᵀ (H, 4H).</summary>
+    static GemmArgs LstmRecurrentProduct(int batch, int hidden, RowView hPrev, Storage whhT, RowView gates) =>
+        new(1, batch, 4 * hidden, hidden, 1f, 1f, hPrev.Storage, hPrev.Offset, 0, (int)hPrev.RowStride, false, whhT, 0, 0, 4 * hidden, false,
+            gates.Storage, gates.Offset, 0, (int)gates.RowStride);
+
+    /// <summary>The product of <see cref="LstmStepBackward"/>: dhRec (batch, H) = dGates (batch, 4H) · W_hh (4H, H).</summary>
+    static GemmArgs LstmRecurrentGradient(int batch, int hidden, RowView dGates, Storage whh, RowView dhRec) =>
+        new(1, batch, hidden, 4 * hidden, 1f, 0f, dGates.Storage, dGates.Offset, 0, (int)dGates.RowStride, false, whh, 0, 0, hidden, false,
+            dhRec.Storage, dhRec.Offset, 0, (int)dhRec.RowStride);
 
     /// <summary>
     /// <see cref="LstmCellBackward"/> then the recurrent gradient <paramref name="dhRec"/> = dGates·W_hh (W_hh (4H, H)
@@ -56,9 +64,7 @@ public partial interface IBackend
     void LstmStepBackward(int batch, int hidden, RowView gates, RowView cPrev, RowView c, RowView? dhOut, RowView dhRec, RowView dc, RowView dGates, Storage whh)
     {
         LstmCellBackward(batch, hidden, gates, cPrev, c, dhOut, dhRec, dc, dGates);
-        int g = 4 * hidden;
-        Gemm(new GemmArgs(1, batch, hidden, g, 1f, 0f, dGates.Storage, dGates.Offset, 0, (int)dGates.RowStride, false, whh, 0, 0, hidden, false,
-            dhRec.Storage, dhRec.Offset, 0, (int)dhRec.RowStride));
+        Gemm(LstmRecurrentGradient(batch, hidden, dGates, whh, dhRec));
     }
 
     /// <summary>

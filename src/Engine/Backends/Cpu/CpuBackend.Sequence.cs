@@ -33,8 +33,7 @@ public sealed unsafe partial class CpuBackend
     public void LstmStepForward(int batch, int hidden, RowView hPrev, Storage whhT, RowView gates, RowView cPrev, RowView c, RowView h, RowView? hCopy)
     {
         int G = 4 * hidden;
-        var full = new GemmArgs(1, batch, G, hidden, 1f, 1f, hPrev.Storage, hPrev.Offset, 0, (int)hPrev.RowStride, false, whhT, 0, 0, G, false,
-            gates.Storage, gates.Offset, 0, (int)gates.RowStride);
+        var full = IBackend.LstmRecurrentProduct(batch, hidden, hPrev, whhT, gates);
         BackendChecks.CheckGemm(full);
         float* ph = P(hPrev), pw = S(whhT).Ptr, pg = P(gates);
         // blocks of whole GEMM row tiles; each block: its rows of the product, then the cell on those rows
@@ -48,8 +47,7 @@ public sealed unsafe partial class CpuBackend
     public void LstmStepBackward(int batch, int hidden, RowView gates, RowView cPrev, RowView c, RowView? dhOut, RowView dhRec, RowView dc, RowView dGates, Storage whh)
     {
         int G = 4 * hidden;
-        var full = new GemmArgs(1, batch, hidden, G, 1f, 0f, dGates.Storage, dGates.Offset, 0, (int)dGates.RowStride, false, whh, 0, 0, hidden, false,
-            dhRec.Storage, dhRec.Offset, 0, (int)dhRec.RowStride);
+        var full = IBackend.LstmRecurrentGradient(batch, hidden, dGates, whh, dhRec);
         BackendChecks.CheckGemm(full);
         float* pdg = P(dGates), pw = S(whh).Ptr, pdr = P(dhRec);
         // per block: the cell reads its rows of dhRec, then the product overwrites them with the next step's input
@@ -77,34 +75,32 @@ public sealed unsafe partial class CpuBackend
         float* pcopy = hCopy is { } hv ? P(hv) : null;
         long scopy = hCopy?.RowStride ?? 0;
         int H = hidden;
+        const int w = 8;
+        for (long b = b0; b < b1; b++)
         {
-            const int w = 8;
-            for (long b = b0; b < b1; b++)
+            float* g = pg + b * sg, cp = pcp + b * scp, cr = pc + b * sc, hr = ph + b * sh;
+            float* hc = pcopy != null ? pcopy + b * scopy : null;
+            int j = 0;
+            for (; j <= H - w; j += w)
             {
-                float* g = pg + b * sg, cp = pcp + b * scp, cr = pc + b * sc, hr = ph + b * sh;
-                float* hc = pcopy != null ? pcopy + b * scopy : null;
-                int j = 0;
-                for (; j <= H - w; j += w)
-                {
-                    var i = Sig(Vector256.Load(g + j)); var f = Sig(Vector256.Load(g + H + j));
-                    var gg = Tanh(Vector256.Load(g + 2 * H + j)); var o = Sig(Vector256.Load(g + 3 * H + j));
-                    Vector256.Store(i, g + j); Vector256.Store(f, g + H + j); Vector256.Store(gg, g + 2 * H + j); Vector256.Store(o, g + 3 * H + j);
-                    var cv = f * Vector256.Load(cp + j) + i * gg;
-                    Vector256.Store(cv, cr + j);
-                    var hv2 = o * Tanh(cv);
-                    Vector256.Store(hv2, hr + j);
-                    if (hc != null) Vector256.Store(hv2, hc + j);
-                }
-                for (; j < H; j++)
-                {
-                    float i = Sig(g[j]), f = Sig(g[H + j]), gg = Tanh(g[2 * H + j]), o = Sig(g[3 * H + j]);
-                    g[j] = i; g[H + j] = f; g[2 * H + j] = gg; g[3 * H + j] = o;
-                    float cv = f * cp[j] + i * gg;
-                    cr[j] = cv;
-                    float hv2 = o * Tanh(cv);
-                    hr[j] = hv2;
-                    if (hc != null) hc[j] = hv2;
-                }
+                var i = Sig(Vector256.Load(g + j)); var f = Sig(Vector256.Load(g + H + j));
+                var gg = Tanh(Vector256.Load(g + 2 * H + j)); var o = Sig(Vector256.Load(g + 3 * H + j));
+                Vector256.Store(i, g + j); Vector256.Store(f, g + H + j); Vector256.Store(gg, g + 2 * H + j); Vector256.Store(o, g + 3 * H + j);
+                var cv = f * Vector256.Load(cp + j) + i * gg;
+                Vector256.Store(cv, cr + j);
+                var hv2 = o * Tanh(cv);
+                Vector256.Store(hv2, hr + j);
+                if (hc != null) Vector256.Store(hv2, hc + j);
+            }
+            for (; j < H; j++)
+            {
+                float i = Sig(g[j]), f = Sig(g[H + j]), gg = Tanh(g[2 * H + j]), o = Sig(g[3 * H + j]);
+                g[j] = i; g[H + j] = f; g[2 * H + j] = gg; g[3 * H + j] = o;
+                float cv = f * cp[j] + i * gg;
+                cr[j] = cv;
+                float hv2 = o * Tanh(cv);
+                hr[j] = hv2;
+                if (hc != null) hc[j] = hv2;
             }
         }
     }
@@ -119,38 +115,36 @@ public sealed unsafe partial class CpuBackend
         long sg = gates.RowStride, scp = cPrev.RowStride, sc = c.RowStride, sdo = dhOut?.RowStride ?? 0,
             sdr = dhRec.RowStride, sdc = dc.RowStride, sdg = dGates.RowStride;
         int H = hidden;
+        for (long b = b0; b < b1; b++)
         {
-            for (long b = b0; b < b1; b++)
+            float* g = pg + b * sg, cp = pcp + b * scp, cr = pc + b * sc, dr = pdr + b * sdr, dcr = pdc + b * sdc, dg = pdg + b * sdg;
+            float* dor = pdo != null ? pdo + b * sdo : null;
+            int j = 0;
+            const int w = 8;
+            var one = Vector256<float>.One;
+            for (; j <= H - w; j += w)
             {
-                float* g = pg + b * sg, cp = pcp + b * scp, cr = pc + b * sc, dr = pdr + b * sdr, dcr = pdc + b * sdc, dg = pdg + b * sdg;
-                float* dor = pdo != null ? pdo + b * sdo : null;
-                int j = 0;
-                const int w = 8;
-                var one = Vector256<float>.One;
-                for (; j <= H - w; j += w)
-                {
-                    var i = Vector256.Load(g + j); var f = Vector256.Load(g + H + j); var gg = Vector256.Load(g + 2 * H + j); var o = Vector256.Load(g + 3 * H + j);
-                    var t = Tanh(Vector256.Load(cr + j));
-                    var dh = Vector256.Load(dr + j);
-                    if (dor != null) dh += Vector256.Load(dor + j);
-                    var dct = Vector256.Load(dcr + j) + dh * o * (one - t * t);
-                    Vector256.Store(dct * gg * i * (one - i), dg + j);
-                    Vector256.Store(dct * Vector256.Load(cp + j) * f * (one - f), dg + H + j);
-                    Vector256.Store(dct * i * (one - gg * gg), dg + 2 * H + j);
-                    Vector256.Store(dh * t * o * (one - o), dg + 3 * H + j);
-                    Vector256.Store(dct * f, dcr + j);
-                }
-                for (; j < H; j++)
-                {
-                    float i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j], t = Tanh(cr[j]);
-                    float dh = dr[j] + (dor != null ? dor[j] : 0f);
-                    float dct = dcr[j] + dh * o * (1f - t * t);
-                    dg[j] = dct * gg * i * (1f - i);
-                    dg[H + j] = dct * cp[j] * f * (1f - f);
-                    dg[2 * H + j] = dct * i * (1f - gg * gg);
-                    dg[3 * H + j] = dh * t * o * (1f - o);
-                    dcr[j] = dct * f;
-                }
+                var i = Vector256.Load(g + j); var f = Vector256.Load(g + H + j); var gg = Vector256.Load(g + 2 * H + j); var o = Vector256.Load(g + 3 * H + j);
+                var t = Tanh(Vector256.Load(cr + j));
+                var dh = Vector256.Load(dr + j);
+                if (dor != null) dh += Vector256.Load(dor + j);
+                var dct = Vector256.Load(dcr + j) + dh * o * (one - t * t);
+                Vector256.Store(dct * gg * i * (one - i), dg + j);
+                Vector256.Store(dct * Vector256.Load(cp + j) * f * (one - f), dg + H + j);
+                Vector256.Store(dct * i * (one - gg * gg), dg + 2 * H + j);
+                Vector256.Store(dh * t * o * (one - o), dg + 3 * H + j);
+                Vector256.Store(dct * f, dcr + j);
+            }
+            for (; j < H; j++)
+            {
+                float i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j], t = Tanh(cr[j]);
+                float dh = dr[j] + (dor != null ? dor[j] : 0f);
+                float dct = dcr[j] + dh * o * (1f - t * t);
+                dg[j] = dct * gg * i * (1f - i);
+                dg[H + j] = dct * cp[j] * f * (1f - f);
+                dg[2 * H + j] = dct * i * (1f - gg * gg);
+                dg[3 * H + j] = dh * t * o * (1f - o);
+                dcr[j] = dct * f;
             }
         }
     }
