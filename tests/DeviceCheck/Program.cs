@@ -12,7 +12,7 @@ namespace HarFromScratch.DeviceCheck;
 /// prints a pass/fail table and a few timings. Exit code 0 when every case agrees, 1 otherwise, 2 when the device
 /// is missing.
 /// <code>
-/// HarFromScratch.DeviceCheck [--device cuda|opencl|ilgpu-cpu] [--filter text] [--no-timings] [--timings-only]
+/// HarFromScratch.DeviceCheck [--device cuda|opencl|ilgpu-cpu] [--filter text] [--no-timings] [--timings-only] [--large|--no-large]
 /// </code>
 /// </summary>
 public static class Program
@@ -22,6 +22,7 @@ public static class Program
         string device = Environment.GetEnvironmentVariable("HAR_DEVICE") is { Length: > 0 } env && env != "cpu" && env != "auto" ? env : "cuda";
         string? filter = null;
         bool timings = true, sweep = true;
+        bool? large = null; // default: the benchmark-shape rows on real devices only
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -30,8 +31,10 @@ public static class Program
                 case "--filter": filter = args[++i]; break;
                 case "--no-timings": timings = false; break;
                 case "--timings-only": sweep = false; break;
+                case "--large": large = true; break;
+                case "--no-large": large = false; break;
                 case "-h" or "--help":
-                    Console.WriteLine("HarFromScratch.DeviceCheck [--device cuda|opencl|ilgpu-cpu] [--filter text] [--no-timings] [--timings-only]");
+                    Console.WriteLine("HarFromScratch.DeviceCheck [--device cuda|opencl|ilgpu-cpu] [--filter text] [--no-timings] [--timings-only] [--large|--no-large]");
                     return 0;
                 default:
                     Console.Error.WriteLine($"unknown argument {args[i]}");
@@ -58,7 +61,7 @@ public static class Program
         }
 
         int failed = 0;
-        if (sweep) failed = RunSweep(target, filter);
+        if (sweep) failed = RunSweep(target, filter, large ?? target.Backend is not IlgpuBackend { IsCpuSimulator: true });
         if (timings) RunTimings(target);
         return failed == 0 ? 0 : 1;
     }
@@ -74,9 +77,10 @@ public static class Program
         return tanh ? new Tolerance(2e-3, 2e-4) : c.Tol.Scaled(10);
     }
 
-    private static int RunSweep(Device target, string? filter)
+    private static int RunSweep(Device target, string? filter, bool large)
     {
-        var cases = Sweep.All.Where(c => filter == null || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
+        IReadOnlyList<SweepCase> all = large ? [.. Sweep.All, .. Sweep.Large] : Sweep.All;
+        var cases = all.Where(c => filter == null || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
         Console.WriteLine();
         Console.WriteLine($"agreement sweep: {target.Name} vs cpu, {cases.Count} cases");
         Console.WriteLine($"{"case",-58} {"result",-6} {"worst/tol",9}  detail");

@@ -18,12 +18,12 @@ public sealed class SweepSelfTests
     [Fact]
     public void CaseNamesAreUniqueAndTheSweepCoversEveryOp()
     {
-        var names = Sweep.All.Select(c => c.Name).ToList();
+        var names = Sweep.All.Concat(Sweep.Large).Select(c => c.Name).ToList();
         Assert.Equal(names.Count, names.Distinct().Count());
         foreach (var op in Enum.GetValues<HarFromScratch.Engine.Backends.UnaryOp>()) Assert.Contains(names, n => n.StartsWith($"unary/{op}/"));
         foreach (var op in Enum.GetValues<HarFromScratch.Engine.Backends.BinaryOp>()) Assert.Contains(names, n => n.StartsWith($"binary/{op}/"));
         foreach (var op in Enum.GetValues<HarFromScratch.Engine.Backends.ReduceOp>()) Assert.Contains(names, n => n.StartsWith($"reduce/{op}/"));
-        foreach (var prefix in new[] { "fill/", "copy/", "strided-copy/", "gemm/", "softmax/", "optim/adam", "optim/sgd", "tensor/" })
+        foreach (var prefix in new[] { "fill/", "copy/", "strided-copy/", "gemm/", "softmax/", "optim/adam", "optim/sgd", "tensor/", "conv/", "seq/lstm/", "seq/gru/", "seq/rfft/", "seq/irfft/", "seq/fft/", "seq/ifft/", "seq/sdpa/", "seq/mha/" })
             Assert.Contains(names, n => n.StartsWith(prefix));
     }
 }

@@ -71,7 +71,10 @@ public static class Sweep
     }
 
     /// <summary>Every case of the sweep: backend-level first, then tensor-level (forward and backward).</summary>
-    public static IReadOnlyList<SweepCase> All => [.. BackendSweep.Cases, .. TensorSweep.Cases, .. ConvSweep.Cases];
+    public static IReadOnlyList<SweepCase> All => [.. BackendSweep.Cases, .. TensorSweep.Cases, .. ConvSweep.Cases, .. SequenceSweep.Cases];
+
+    /// <summary>Rows at benchmark shapes, too slow for ILGPU's CPU emulator: tests/DeviceCheck adds them on a real device.</summary>
+    public static IReadOnlyList<SweepCase> Large => SequenceSweep.LargeCases;
 
     public static SweepCase Get(string name) => ByName.Value[name];
 
