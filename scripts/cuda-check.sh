@@ -6,9 +6,10 @@
 #   tar -xJf har-cuda-check.tar.xz && cd har-cuda-check
 #   ./run.sh check                              # agreement sweep cuda vs cpu + timings (exit code 0 = all pass)
 #   ./run.sh check --filter gemm                # a subset
-#   ./run.sh bench [BenchmarkDotNet args]       # the benchmarks with HAR_DEVICE=cuda (default filter: *)
+#   ./run.sh bench [BenchmarkDotNet args]       # the benchmarks in-process, devices cpu and cuda (default filter: *)
+#   ./run.sh har train --device cuda ...        # the har command itself (data from --data or $HAR_DATA)
 #
-# Both programs are published into one folder so they share one copy of the runtime; the archive must stay
+# The three programs are published into one folder so they share one copy of the runtime; the archive must stay
 # under 60 MiB (checked below).
 set -euo pipefail
 
@@ -27,14 +28,16 @@ publish() {
     -p:SatelliteResourceLanguages=en --nologo -v quiet
 }
 
-echo "publishing tests/DeviceCheck and benchmarks (self-contained linux-x64) into $stage"
+echo "publishing tests/DeviceCheck, benchmarks and har (self-contained linux-x64) into $stage"
 publish "$root/tests/DeviceCheck/HarFromScratch.DeviceCheck.csproj"
 publish "$root/benchmarks/HarFromScratch.Benchmarks.csproj"
+publish "$root/src/Har/Har.csproj"
 
 cat > "$stage/run.sh" <<'RUN'
 #!/usr/bin/env bash
 # ./run.sh check [--filter text] [--no-timings] [--timings-only] [--device cuda|opencl|ilgpu-cpu]
-# ./run.sh bench [BenchmarkDotNet arguments]   (default: --filter '*')
+# ./run.sh bench [BenchmarkDotNet arguments]   (default: --filter '*'; always in-process: there is no SDK to build with)
+# ./run.sh har ARGS...                          (the har command line)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export HAR_DEVICE="${HAR_DEVICE:-cuda}"
@@ -44,8 +47,11 @@ cmd="${1:-check}"; shift || true
 case "$cmd" in
   check) exec "$here/HarFromScratch.DeviceCheck" --device "$HAR_DEVICE" "$@" ;;
   bench) if [ $# -eq 0 ]; then set -- --filter '*'; fi
+         export HAR_BENCH_DEVICES="${HAR_BENCH_DEVICES:-cpu,$HAR_DEVICE}"
+         export HAR_BENCH_INPROCESS=1
          exec "$here/HarFromScratch.Benchmarks" "$@" ;;
-  *) echo "usage: $0 check|bench [args]" >&2; exit 2 ;;
+  har) exec "$here/har" "$@" ;;
+  *) echo "usage: $0 check|bench|har [args]" >&2; exit 2 ;;
 esac
 RUN
 chmod +x "$stage/run.sh"

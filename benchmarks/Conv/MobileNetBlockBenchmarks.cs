@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using HarFromScratch.Engine.Autograd;
 using HarFromScratch.Engine.Backends.Cpu;
-using HarFromScratch.Engine.Devices;
+using HarFromScratch.Benchmarks.Core;
 using HarFromScratch.Engine.Nn;
 using HarFromScratch.Engine.Random;
 using HarFromScratch.Engine.Tensors;
@@ -17,6 +17,11 @@ namespace HarFromScratch.Benchmarks.Conv;
 [SimpleJob(launchCount: 1, warmupCount: 5, iterationCount: 15, invocationCount: 16)]
 public class MobileNetBlockBenchmarks
 {
+    [ParamsSource(nameof(Devices))]
+    public string Device { get; set; } = "";
+
+    public static IEnumerable<string> Devices() => BenchDevices.Fast();
+
     private const int B = 64, C = 9, T = 128, Cout = 64;
     private Sequential _block = null!;
     private Conv1d _dw = null!, _pw = null!;
@@ -27,7 +32,7 @@ public class MobileNetBlockBenchmarks
     public void Setup()
     {
         CpuParallel.Threads = 2;
-        var cpu = Device.Cpu;
+        var cpu = HarFromScratch.Engine.Devices.Device.Get(Device);
         var rng = new Rng(1);
         _block = new Sequential(
             new Conv1d(C, C, 5, padding: 2, groups: C, bias: false, rng: rng, device: cpu),
@@ -51,6 +56,7 @@ public class MobileNetBlockBenchmarks
         _block.ZeroGrad();
         var y = _block.Forward(_x);
         y.Square().Mean().Backward();
+        _x.Backend.Synchronize();
     }
 
     [Benchmark(Description = "(a') block fwd (no grad)")]
@@ -59,6 +65,7 @@ public class MobileNetBlockBenchmarks
         using var scope = TensorScope.Begin();
         using var ng = GradMode.NoGrad();
         _block.Forward(_x);
+        _x.Backend.Synchronize();
     }
 
     [Benchmark(Description = "(a-dw) depthwise fwd")]
@@ -67,6 +74,7 @@ public class MobileNetBlockBenchmarks
         using var scope = TensorScope.Begin();
         using var ng = GradMode.NoGrad();
         _dw.Forward(_x);
+        _x.Backend.Synchronize();
     }
 
     [Benchmark(Description = "(a-dw) depthwise fwd+bwd")]
@@ -76,6 +84,7 @@ public class MobileNetBlockBenchmarks
         _dw.ZeroGrad();
         _xg.Grad?.Dispose(); _xg.Grad = null;
         _dw.Forward(_xg).Sum().Backward();
+        _x.Backend.Synchronize();
     }
 
     [Benchmark(Description = "(a-pw) pointwise fwd+bwd")]
@@ -85,6 +94,7 @@ public class MobileNetBlockBenchmarks
         _pw.ZeroGrad();
         _xg.Grad?.Dispose(); _xg.Grad = null;
         _pw.Forward(_xg).Sum().Backward();
+        _x.Backend.Synchronize();
     }
 
     [Benchmark(Description = "(a-bn) batchnorm(64) fwd+bwd")]
@@ -94,5 +104,6 @@ public class MobileNetBlockBenchmarks
         _bn.ZeroGrad();
         _hx.Grad?.Dispose(); _hx.Grad = null;
         _bn.Forward(_hx).Sum().Backward();
+        _x.Backend.Synchronize();
     }
 }

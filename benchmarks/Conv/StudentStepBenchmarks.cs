@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using HarFromScratch.Engine.Backends.Cpu;
-using HarFromScratch.Engine.Devices;
+using HarFromScratch.Benchmarks.Core;
 using HarFromScratch.Engine.Nn;
 using HarFromScratch.Engine.Ops;
 using HarFromScratch.Engine.Optim;
@@ -17,6 +17,11 @@ namespace HarFromScratch.Benchmarks.Conv;
 [SimpleJob(launchCount: 1, warmupCount: 5, iterationCount: 15, invocationCount: 8)]
 public class StudentStepBenchmarks
 {
+    [ParamsSource(nameof(Devices))]
+    public string Device { get; set; } = "";
+
+    public static IEnumerable<string> Devices() => BenchDevices.Fast();
+
     private const int B = 64, C = 9, T = 128, W = 64;
     private Sequential _student = null!;
     private Sgd _opt = null!;
@@ -27,7 +32,7 @@ public class StudentStepBenchmarks
     public void Setup()
     {
         CpuParallel.Threads = 2;
-        var cpu = Device.Cpu;
+        var cpu = HarFromScratch.Engine.Devices.Device.Get(Device);
         var rng = new Rng(1);
         var layers = new List<Module>
         {
@@ -59,5 +64,6 @@ public class StudentStepBenchmarks
         var loss = Losses.CrossEntropy(_student.Forward(_x), _labels);
         loss.Backward();
         _opt.Step();
+        _x.Backend.Synchronize();
     }
 }

@@ -11,4 +11,12 @@ public static class BenchDevices
         if (!string.IsNullOrWhiteSpace(env)) return env.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return Device.Available();
     }
+
+    /// <summary>
+    /// For the model-sized benchmarks (LSTM, FFT, attention, MobileNet): cpu and every real ILGPU device, not ILGPU's
+    /// CPU emulator (~1 us per element: one LSTM step would take minutes). HAR_BENCH_DEVICES overrides.
+    /// </summary>
+    public static IEnumerable<string> Fast() => All().Where(d => d != "ilgpu-cpu" || HasOverride);
+
+    private static bool HasOverride => !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("HAR_BENCH_DEVICES"));
 }

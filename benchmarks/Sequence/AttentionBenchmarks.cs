@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using HarFromScratch.Engine.Devices;
+using HarFromScratch.Benchmarks.Core;
 using HarFromScratch.Engine.Nn;
 using HarFromScratch.Engine.Random;
 using HarFromScratch.Engine.Tensors;
@@ -13,6 +13,11 @@ namespace HarFromScratch.Benchmarks.Sequence;
 [SimpleJob(warmupCount: 1, iterationCount: 3)]
 public class AttentionBenchmarks
 {
+    [ParamsSource(nameof(Devices))]
+    public string Device { get; set; } = "";
+
+    public static IEnumerable<string> Devices() => BenchDevices.Fast();
+
     private const int B = 64, L = 128, E = 64, Heads = 4, D = E / Heads;
     private MultiheadAttention _mha = null!;
     private Tensor _x = null!;
@@ -21,7 +26,7 @@ public class AttentionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var dev = Device.Cpu;
+        var dev = HarFromScratch.Engine.Devices.Device.Get(Device);
         _mha = new MultiheadAttention(E, Heads, rng: new Rng(1), device: dev);
         _x = Tensor.Randn([B, L, E], new Rng(2), dev).Persist();
         _x.RequiresGrad = true;
@@ -37,6 +42,7 @@ public class AttentionBenchmarks
         _mha.ZeroGrad();
         _x.Grad = null;
         _mha.Forward(_x).Square().Mean().Backward();
+        _x.Backend.Synchronize();
     }
 
     [Benchmark]

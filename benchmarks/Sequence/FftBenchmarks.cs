@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using HarFromScratch.Engine.Backends;
-using HarFromScratch.Engine.Devices;
+using HarFromScratch.Benchmarks.Core;
 using HarFromScratch.Engine.Random;
 using HarFromScratch.Engine.Tensors;
 
@@ -13,12 +13,17 @@ namespace HarFromScratch.Benchmarks.Sequence;
 [SimpleJob(warmupCount: 2, iterationCount: 5)]
 public class FftBenchmarks
 {
+    [ParamsSource(nameof(Devices))]
+    public string Device { get; set; } = "";
+
+    public static IEnumerable<string> Devices() => BenchDevices.Fast();
+
     private Tensor _x = null!, _xg = null!, _dft = null!, _out = null!, _outDft = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        var dev = Device.Cpu;
+        var dev = HarFromScratch.Engine.Devices.Device.Get(Device);
         _x = Tensor.Randn([64, 64, 128], new Rng(1), dev).Persist();
         _xg = Tensor.Randn([64, 64, 128], new Rng(2), dev).Persist();
         _xg.RequiresGrad = true;
@@ -37,18 +42,27 @@ public class FftBenchmarks
     }
 
     [Benchmark(Baseline = true)]
-    public void Rfft() => _x.Backend.Rfft(_x.Storage, _out.Storage, 64 * 64, 128, 1f);
+    public void Rfft()
+    {
+        _x.Backend.Rfft(_x.Storage, _out.Storage, 64 * 64, 128, 1f);
+        _x.Backend.Synchronize();
+    }
 
     [Benchmark]
     public void RfftTensorOp()
     {
         using var s = TensorScope.Begin();
         _x.Rfft();
+        _x.Backend.Synchronize();
     }
 
     [Benchmark]
-    public void GemmDft() => _x.Backend.Gemm(new GemmArgs(1, 64 * 64, 130, 128, 1f, 0f, _x.Storage, 0, 0, 128, false,
-        _dft.Storage, 0, 0, 130, false, _outDft.Storage, 0, 0, 130));
+    public void GemmDft()
+    {
+        _x.Backend.Gemm(new GemmArgs(1, 64 * 64, 130, 128, 1f, 0f, _x.Storage, 0, 0, 128, false,
+            _dft.Storage, 0, 0, 130, false, _outDft.Storage, 0, 0, 130));
+        _x.Backend.Synchronize();
+    }
 
     [Benchmark]
     public void RfftAbsSumForwardBackward()
@@ -56,5 +70,6 @@ public class FftBenchmarks
         using var s = TensorScope.Begin();
         _xg.Grad = null;
         _xg.Rfft().ComplexAbs().Sum().Backward();
+        _x.Backend.Synchronize();
     }
 }

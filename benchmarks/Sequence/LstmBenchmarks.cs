@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using HarFromScratch.Engine.Autograd;
-using HarFromScratch.Engine.Devices;
+using HarFromScratch.Benchmarks.Core;
 using HarFromScratch.Engine.Nn;
 using HarFromScratch.Engine.Random;
 using HarFromScratch.Engine.Tensors;
@@ -16,6 +16,11 @@ namespace HarFromScratch.Benchmarks.Sequence;
 [MedianColumn, MinColumn]
 public class LstmBenchmarks
 {
+    [ParamsSource(nameof(Devices))]
+    public string Device { get; set; } = "";
+
+    public static IEnumerable<string> Devices() => BenchDevices.Fast();
+
     private Lstm _lstm = null!;
     private Gru _gru = null!;
     private Tensor _x = null!;
@@ -23,7 +28,7 @@ public class LstmBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var dev = Device.Cpu;
+        var dev = HarFromScratch.Engine.Devices.Device.Get(Device);
         _lstm = new Lstm(64, 128, batchFirst: true, rng: new Rng(1), device: dev);
         _gru = new Gru(64, 128, batchFirst: true, rng: new Rng(2), device: dev);
         _x = Tensor.Randn([64, 128, 64], new Rng(3), dev);
@@ -36,6 +41,7 @@ public class LstmBenchmarks
         _lstm.ZeroGrad();
         var loss = _lstm.Forward(_x).Square().Mean();
         loss.Backward();
+        _x.Backend.Synchronize();
         return 0f;
     }
 
@@ -45,6 +51,7 @@ public class LstmBenchmarks
         using var scope = TensorScope.Begin();
         using var ng = GradMode.NoGrad();
         _lstm.Forward(_x);
+        _x.Backend.Synchronize();
     }
 
     [Benchmark]
@@ -53,5 +60,6 @@ public class LstmBenchmarks
         using var scope = TensorScope.Begin();
         _gru.ZeroGrad();
         _gru.Forward(_x).Square().Mean().Backward();
+        _x.Backend.Synchronize();
     }
 }
