@@ -18,5 +18,11 @@ public static class BenchDevices
     /// </summary>
     public static IEnumerable<string> Fast() => All().Where(d => d != "ilgpu-cpu" || HasOverride);
 
+    /// <summary>HAR_THREADS (as for har): the cpu backend's cores, e.g. 1 to see how an op scales.</summary>
+    public static void ApplyThreads()
+    {
+        if (int.TryParse(Environment.GetEnvironmentVariable("HAR_THREADS"), out int n) && n > 0) Device.CpuThreads = n;
+    }
+
     private static bool HasOverride => !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("HAR_BENCH_DEVICES"));
 }

@@ -23,6 +23,7 @@ public class FftBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        BenchDevices.ApplyThreads();
         var dev = HarFromScratch.Engine.Devices.Device.Get(Device);
         _x = Tensor.Randn([64, 64, 128], new Rng(1), dev).Persist();
         _xg = Tensor.Randn([64, 64, 128], new Rng(2), dev).Persist();
