@@ -149,6 +149,19 @@ public static class TrainCommands
     }
 
     /// <summary>
+    /// A resumed run must use the options it started with; only --epochs may grow, and --device may change (a run
+    /// started on a GPU machine can be finished on cpu, say). Returns a note when the device changed: the run goes on
+    /// from the same weights, optimiser state and schedule, but is no longer bit-identical to an uninterrupted one.
+    /// </summary>
+    public static string? CheckResume(TrainOptions saved, TrainOptions now, string configPath)
+    {
+        if (saved with { Epochs = now.Epochs, Device = now.Device } != now)
+            throw new ArgumentException($"--resume: the options differ from those in {configPath}; resume with the same options (only --epochs may grow, and --device may change)");
+        return saved.Device == now.Device ? null
+            : $"the run started on {saved.Device} and continues on {now.Device}: same weights, optimiser state and schedule, but not bit-identical to an uninterrupted run";
+    }
+
+    /// <summary>
     /// Loads the data, builds the model (and objective), writes config.json, trains with progress, then
     /// evaluates the best epoch on the test subjects and writes the reports. Shared by train and distill.
     /// </summary>
@@ -159,9 +172,8 @@ public static class TrainCommands
         var files = new RunFiles(outDir);
         if (resume)
         {
-            var saved = files.ReadConfig();
-            if (saved.Train with { Epochs = o.Epochs } != o with { Epochs = o.Epochs })
-                throw new ArgumentException($"--resume: the options differ from those in {files.Config}; resume with the same options (only --epochs may grow)");
+            var note = CheckResume(files.ReadConfig().Train, o, files.Config);
+            if (note != null) stderr.WriteLine("note: " + note);
         }
         var warnings = new List<string>();
         var data = HarData.Load(o.Dataset, dataOpts, warnings);

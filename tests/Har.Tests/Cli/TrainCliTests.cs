@@ -34,6 +34,17 @@ public sealed class TrainCliTests
         Assert.Contains("options differ", e);
     }
 
+    [Fact]
+    public void ResumeMayChangeTheDeviceButNothingElseBesidesEpochs()
+    {
+        var saved = new HarFromScratch.Har.Training.TrainOptions { Dataset = "hapt", Model = "resnet1d", Epochs = 10, Seed = 2, Device = "cuda" };
+        Assert.Null(TrainCommands.CheckResume(saved, saved with { Epochs = 12 }, "config.json"));
+        var note = TrainCommands.CheckResume(saved, saved with { Device = "cpu" }, "config.json");
+        Assert.Contains("started on cuda and continues on cpu", note);
+        var e = Assert.Throws<ArgumentException>(() => TrainCommands.CheckResume(saved, saved with { Device = "cpu", Seed = 3 }, "runs/x/config.json"));
+        Assert.Contains("runs/x/config.json", e.Message);
+    }
+
     [Theory]
     [InlineData(new[] { "train", "--model", "resnet9000" }, "unknown model 'resnet9000'")]
     [InlineData(new[] { "train", "--lr", "-1" }, "--lr")]
