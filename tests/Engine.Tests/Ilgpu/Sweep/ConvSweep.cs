@@ -71,20 +71,6 @@ public static class ConvSweep
 
     private static SweepCase ToCase(Row row) => new("conv/" + row.Name, device => Run(row, device), Tolerance.Composite.Scaled(row.TolScale));
 
-    private static float[][] Run(Row row, Device device)
-    {
-        var inputs = new Inputs(row.Name);
-        using var scope = TensorScope.Begin();
-        var xs = row.Shapes.Select(s => Tensor.FromArray(inputs.Uniform(ShapeUtil.Numel(s), -1.5f, 1.5f), s, device, requiresGrad: true)).ToArray();
-        var y = row.Op(xs);
-        var w = Tensor.FromArray(inputs.Uniform(y.Numel, 0.5f, 1.5f), y.Shape, device);
-        (y * w).Sum().Backward();
-        var results = new List<float[]> { y.ToArray() };
-        foreach (var x in xs)
-        {
-            results.Add(x.Grad?.ToArray() ?? []);
-            x.Grad?.Dispose();
-        }
-        return results.ToArray();
-    }
+    private static float[][] Run(Row row, Device device) =>
+        Sweep.OutputAndGradients(row.Name, row.Shapes, row.Op, device, (inputs, _, n) => inputs.Uniform(n, -1.5f, 1.5f));
 }

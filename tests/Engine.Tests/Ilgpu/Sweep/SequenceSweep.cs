@@ -98,24 +98,10 @@ public static class SequenceSweep
 
     private static SweepCase ToCase(Row row) => new("seq/" + row.Name, device => Run(row, device), new Tolerance(2e-4, 2e-5).Scaled(row.TolScale));
 
-    private static float[][] Run(Row row, Device device)
-    {
-        var inputs = new Inputs(row.Name);
-        using var scope = TensorScope.Begin();
-        var xs = row.Shapes.Select((s, i) =>
+    private static float[][] Run(Row row, Device device) =>
+        Sweep.OutputAndGradients(row.Name, row.Shapes, row.Op, device, (inputs, i, n) =>
         {
             float a = row.Scales?[i] ?? 1f;
-            return Tensor.FromArray(inputs.Uniform(ShapeUtil.Numel(s), -a, a), s, device, requiresGrad: true);
-        }).ToArray();
-        var y = row.Op(xs);
-        var w = Tensor.FromArray(inputs.Uniform(y.Numel, 0.5f, 1.5f), y.Shape, device);
-        (y * w).Sum().Backward();
-        var results = new List<float[]> { y.ToArray() };
-        foreach (var x in xs)
-        {
-            results.Add(x.Grad?.ToArray() ?? []);
-            x.Grad?.Dispose();
-        }
-        return results.ToArray();
-    }
+            return inputs.Uniform(n, -a, a);
+        });
 }

@@ -76,6 +76,29 @@ public static class Sweep
     /// <summary>Rows at benchmark shapes, too slow for ILGPU's CPU emulator: tests/DeviceCheck adds them on a real device.</summary>
     public static IReadOnlyList<SweepCase> Large => SequenceSweep.LargeCases;
 
+    /// <summary>
+    /// The tensor-level row: inputs of <paramref name="shapes"/> (values from <paramref name="data"/>(inputs, i, count),
+    /// drawn in order from the row's seeded <see cref="Inputs"/>), y = op(inputs), then backward of sum(y·w) with a
+    /// fixed positive w; returns y and the gradient of every input (empty where an input got none).
+    /// </summary>
+    public static float[][] OutputAndGradients(string rowName, int[][] shapes, Func<Tensor[], Tensor> op, Device device,
+        Func<Inputs, int, long, float[]> data)
+    {
+        var inputs = new Inputs(rowName);
+        using var scope = TensorScope.Begin();
+        var xs = shapes.Select((s, i) => Tensor.FromArray(data(inputs, i, ShapeUtil.Numel(s)), s, device, requiresGrad: true)).ToArray();
+        var y = op(xs);
+        var w = Tensor.FromArray(inputs.Uniform(y.Numel, 0.5f, 1.5f), y.Shape, device);
+        (y * w).Sum().Backward();
+        var results = new List<float[]> { y.ToArray() };
+        foreach (var x in xs)
+        {
+            results.Add(x.Grad?.ToArray() ?? []);
+            x.Grad?.Dispose();
+        }
+        return results.ToArray();
+    }
+
     public static SweepCase Get(string name) => ByName.Value[name];
 
     private static readonly Lazy<Dictionary<string, SweepCase>> ByName = new(() =>

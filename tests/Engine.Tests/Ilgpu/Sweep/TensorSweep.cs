@@ -109,26 +109,7 @@ public static class TensorSweep
 
     private static SweepCase ToCase(Row row) => new("tensor/" + row.Name, device => Run(row, device), Tolerance.Composite);
 
-    private static float[][] Run(Row row, Device device)
-    {
-        var inputs = new Inputs(row.Name);
-        using var scope = TensorScope.Begin();
-        var xs = row.Shapes.Select(s =>
-        {
-            long n = ShapeUtil.Numel(s);
-            var data = row.Domain == Domain.Positive ? inputs.Uniform(n, 0.3f, 2f) : inputs.Uniform(n, -1.5f, 1.5f);
-            return Tensor.FromArray(data, s, device, requiresGrad: true);
-        }).ToArray();
-        var y = row.Op(xs);
-        var w = Tensor.FromArray(inputs.Uniform(y.Numel, 0.5f, 1.5f), y.Shape, device);
-        var loss = (y * w).Sum();
-        loss.Backward();
-        var results = new List<float[]> { y.ToArray() };
-        foreach (var x in xs)
-        {
-            results.Add(x.Grad?.ToArray() ?? []);
-            x.Grad?.Dispose();
-        }
-        return results.ToArray();
-    }
+    private static float[][] Run(Row row, Device device) =>
+        Sweep.OutputAndGradients(row.Name, row.Shapes, row.Op, device,
+            (inputs, _, n) => row.Domain == Domain.Positive ? inputs.Uniform(n, 0.3f, 2f) : inputs.Uniform(n, -1.5f, 1.5f));
 }
