@@ -12,16 +12,11 @@ namespace HarFromScratch.Benchmarks.Conv;
 /// Issue 3 (a): the MobileNet-1D block measured with libtorch on this machine (shared/bench/libtorch, case "(a)"):
 /// x 64x9x128 (no input gradient) → depthwise conv (groups 9, k 5, pad 2, no bias) → BN → ReLU6 → pointwise 9→64 (no bias)
 /// → BN → ReLU6; loss = mean(y²); zero_grad + forward + backward, train mode. Also its parts as libtorch times them.
-/// cpu backend, 2 threads.
+/// cpu backend (2 threads) and every real GPU.
 /// </summary>
 [SimpleJob(launchCount: 1, warmupCount: 5, iterationCount: 15, invocationCount: 16)]
-public class MobileNetBlockBenchmarks
+public class MobileNetBlockBenchmarks : DeviceBenchmark
 {
-    [ParamsSource(nameof(Devices))]
-    public string Device { get; set; } = "";
-
-    public static IEnumerable<string> Devices() => BenchDevices.Fast();
-
     private const int B = 64, C = 9, T = 128, Cout = 64;
     private Sequential _block = null!;
     private Conv1d _dw = null!, _pw = null!;
@@ -32,21 +27,21 @@ public class MobileNetBlockBenchmarks
     public void Setup()
     {
         CpuParallel.Threads = 2;
-        var cpu = HarFromScratch.Engine.Devices.Device.Get(Device);
+        var dev = Target;
         var rng = new Rng(1);
         _block = new Sequential(
-            new Conv1d(C, C, 5, padding: 2, groups: C, bias: false, rng: rng, device: cpu),
-            new BatchNorm1d(C, device: cpu), new ReLU6(),
-            new Conv1d(C, Cout, 1, bias: false, rng: rng, device: cpu),
-            new BatchNorm1d(Cout, device: cpu), new ReLU6());
-        _x = Tensor.Randn([B, C, T], rng, cpu).Persist();
-        _xg = Tensor.Randn([B, C, T], rng, cpu).Persist();
+            new Conv1d(C, C, 5, padding: 2, groups: C, bias: false, rng: rng, device: dev),
+            new BatchNorm1d(C, device: dev), new ReLU6(),
+            new Conv1d(C, Cout, 1, bias: false, rng: rng, device: dev),
+            new BatchNorm1d(Cout, device: dev), new ReLU6());
+        _x = Tensor.Randn([B, C, T], rng, dev).Persist();
+        _xg = Tensor.Randn([B, C, T], rng, dev).Persist();
         _xg.RequiresGrad = true;
-        _hx = Tensor.Randn([B, Cout, T], rng, cpu).Persist();
+        _hx = Tensor.Randn([B, Cout, T], rng, dev).Persist();
         _hx.RequiresGrad = true;
-        _dw = new Conv1d(C, C, 5, padding: 2, groups: C, bias: false, rng: rng, device: cpu);
-        _pw = new Conv1d(C, Cout, 1, bias: false, rng: rng, device: cpu);
-        _bn = new BatchNorm1d(Cout, device: cpu);
+        _dw = new Conv1d(C, C, 5, padding: 2, groups: C, bias: false, rng: rng, device: dev);
+        _pw = new Conv1d(C, Cout, 1, bias: false, rng: rng, device: dev);
+        _bn = new BatchNorm1d(Cout, device: dev);
     }
 
     [Benchmark(Description = "(a) block fwd+bwd")]

@@ -12,16 +12,11 @@ namespace HarFromScratch.Benchmarks.Conv;
 /// <summary>
 /// libtorch probe case "(a2)": a 4-block MobileNet-1D student training step on x 64x9x128 — stem pointwise 9→64, BN,
 /// ReLU6, then 4 x [depthwise k5 (64), BN, ReLU6, pointwise 64→64, BN, ReLU6], global average pool, linear 64→6;
-/// cross-entropy, zero_grad + forward + backward + SGD(lr 0.01) step. cpu backend, 2 threads.
+/// cross-entropy, zero_grad + forward + backward + SGD(lr 0.01) step. cpu backend (2 threads) and every real GPU.
 /// </summary>
 [SimpleJob(launchCount: 1, warmupCount: 5, iterationCount: 15, invocationCount: 8)]
-public class StudentStepBenchmarks
+public class StudentStepBenchmarks : DeviceBenchmark
 {
-    [ParamsSource(nameof(Devices))]
-    public string Device { get; set; } = "";
-
-    public static IEnumerable<string> Devices() => BenchDevices.Fast();
-
     private const int B = 64, C = 9, T = 128, W = 64;
     private Sequential _student = null!;
     private Sgd _opt = null!;
@@ -32,27 +27,27 @@ public class StudentStepBenchmarks
     public void Setup()
     {
         CpuParallel.Threads = 2;
-        var cpu = HarFromScratch.Engine.Devices.Device.Get(Device);
+        var dev = Target;
         var rng = new Rng(1);
         var layers = new List<Module>
         {
-            new Conv1d(C, W, 1, bias: false, rng: rng, device: cpu), new BatchNorm1d(W, device: cpu), new ReLU6(),
+            new Conv1d(C, W, 1, bias: false, rng: rng, device: dev), new BatchNorm1d(W, device: dev), new ReLU6(),
         };
         for (int i = 0; i < 4; i++)
         {
-            layers.Add(new Conv1d(W, W, 5, padding: 2, groups: W, bias: false, rng: rng, device: cpu));
-            layers.Add(new BatchNorm1d(W, device: cpu));
+            layers.Add(new Conv1d(W, W, 5, padding: 2, groups: W, bias: false, rng: rng, device: dev));
+            layers.Add(new BatchNorm1d(W, device: dev));
             layers.Add(new ReLU6());
-            layers.Add(new Conv1d(W, W, 1, bias: false, rng: rng, device: cpu));
-            layers.Add(new BatchNorm1d(W, device: cpu));
+            layers.Add(new Conv1d(W, W, 1, bias: false, rng: rng, device: dev));
+            layers.Add(new BatchNorm1d(W, device: dev));
             layers.Add(new ReLU6());
         }
         layers.Add(new AdaptiveAvgPool1d(1));
         layers.Add(new Flatten());
-        layers.Add(new Linear(W, 6, rng: rng, device: cpu));
+        layers.Add(new Linear(W, 6, rng: rng, device: dev));
         _student = new Sequential([.. layers]);
         _opt = new Sgd(_student.Parameters(), 0.01f);
-        _x = Tensor.Randn([B, C, T], rng, cpu).Persist();
+        _x = Tensor.Randn([B, C, T], rng, dev).Persist();
         _labels = Enumerable.Range(0, B).Select(i => (int)(rng.NextUInt64() % 6)).ToArray();
     }
 

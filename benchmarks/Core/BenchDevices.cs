@@ -26,3 +26,17 @@ public static class BenchDevices
 
     private static bool HasOverride => !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("HAR_BENCH_DEVICES"));
 }
+
+/// <summary>
+/// Base of the model-sized benchmarks: one run per device of <see cref="BenchDevices.Fast"/> (cpu and real GPUs);
+/// <see cref="Target"/> is the device of the current run.
+/// </summary>
+public abstract class DeviceBenchmark
+{
+    [BenchmarkDotNet.Attributes.ParamsSource(nameof(Devices))]
+    public string Device { get; set; } = "";
+
+    public IEnumerable<string> Devices() => BenchDevices.Fast();
+
+    protected Device Target => HarFromScratch.Engine.Devices.Device.Get(Device);
+}

@@ -11,13 +11,8 @@ namespace HarFromScratch.Benchmarks.Sequence;
 /// gradients for the input and all weights; against a plain scalar single-threaded implementation of the same maths.
 /// </summary>
 [SimpleJob(warmupCount: 1, iterationCount: 3)]
-public class AttentionBenchmarks
+public class AttentionBenchmarks : DeviceBenchmark
 {
-    [ParamsSource(nameof(Devices))]
-    public string Device { get; set; } = "";
-
-    public static IEnumerable<string> Devices() => BenchDevices.Fast();
-
     private const int B = 64, L = 128, E = 64, Heads = 4, D = E / Heads;
     private MultiheadAttention _mha = null!;
     private Tensor _x = null!;
@@ -26,7 +21,7 @@ public class AttentionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var dev = HarFromScratch.Engine.Devices.Device.Get(Device);
+        var dev = Target;
         _mha = new MultiheadAttention(E, Heads, rng: new Rng(1), device: dev);
         _x = Tensor.Randn([B, L, E], new Rng(2), dev).Persist();
         _x.RequiresGrad = true;

@@ -11,20 +11,15 @@ namespace HarFromScratch.Benchmarks.Sequence;
 /// cos/sin matrix (the GEMM-based DFT), and rfft → |·| → sum forward + backward (libtorch "(d')").
 /// </summary>
 [SimpleJob(warmupCount: 2, iterationCount: 5)]
-public class FftBenchmarks
+public class FftBenchmarks : DeviceBenchmark
 {
-    [ParamsSource(nameof(Devices))]
-    public string Device { get; set; } = "";
-
-    public static IEnumerable<string> Devices() => BenchDevices.Fast();
-
     private Tensor _x = null!, _xg = null!, _dft = null!, _out = null!, _outDft = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         BenchDevices.ApplyThreads();
-        var dev = HarFromScratch.Engine.Devices.Device.Get(Device);
+        var dev = Target;
         _x = Tensor.Randn([64, 64, 128], new Rng(1), dev).Persist();
         _xg = Tensor.Randn([64, 64, 128], new Rng(2), dev).Persist();
         _xg.RequiresGrad = true;

@@ -14,13 +14,8 @@ namespace HarFromScratch.Benchmarks.Sequence;
 // the probe reports median and min of 30 runs: same statistics here (this VM's neighbours make means noisy)
 [SimpleJob(warmupCount: 3, iterationCount: 20)]
 [MedianColumn, MinColumn]
-public class LstmBenchmarks
+public class LstmBenchmarks : DeviceBenchmark
 {
-    [ParamsSource(nameof(Devices))]
-    public string Device { get; set; } = "";
-
-    public static IEnumerable<string> Devices() => BenchDevices.Fast();
-
     private Lstm _lstm = null!;
     private Gru _gru = null!;
     private Tensor _x = null!;
@@ -28,7 +23,7 @@ public class LstmBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var dev = HarFromScratch.Engine.Devices.Device.Get(Device);
+        var dev = Target;
         _lstm = new Lstm(64, 128, batchFirst: true, rng: new Rng(1), device: dev);
         _gru = new Gru(64, 128, batchFirst: true, rng: new Rng(2), device: dev);
         _x = Tensor.Randn([64, 128, 64], new Rng(3), dev);
