@@ -8,13 +8,17 @@ public static class Losses
     /// <summary>
     /// Mean cross-entropy of logits (N, C) against integer labels, with label smoothing ε:
     /// target = (1-ε)·onehot + ε/C, loss = -Σ target·log_softmax(logits) averaged over N.
+    /// With <paramref name="classWeights"/> (one per class, as PyTorch's <c>weight</c>) each row counts w[y_i] times and
+    /// the mean is Σ_i w[y_i]·ce_i / Σ_i w[y_i], so rare classes can weigh as much as frequent ones.
     /// </summary>
-    public static Tensor CrossEntropy(Tensor logits, int[] labels, float labelSmoothing = 0f)
+    public static Tensor CrossEntropy(Tensor logits, int[] labels, float labelSmoothing = 0f, float[]? classWeights = null)
     {
         if (logits.Rank != 2) throw new ArgumentException($"CrossEntropy: logits must be (N, C), got {ShapeUtil.Format(logits.Shape)}");
         int n = logits.Shape[0], c = logits.Shape[1];
         if (labels.Length != n) throw new ArgumentException($"CrossEntropy: {labels.Length} labels for {n} rows of logits");
         if (labelSmoothing is < 0f or >= 1f) throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"label smoothing must be in [0, 1), got {labelSmoothing}");
+        if (classWeights != null && classWeights.Length != c)
+            throw new ArgumentException($"CrossEntropy: {classWeights.Length} class weights for {c} classes");
         var target = new float[n * c];
         float off = labelSmoothing / c, on = 1f - labelSmoothing + off;
         for (int i = 0; i < n; i++)
@@ -22,6 +26,23 @@ public static class Losses
             if ((uint)labels[i] >= (uint)c) throw new ArgumentOutOfRangeException(nameof(labels), $"CrossEntropy: label {labels[i]} at index {i} is outside [0, {c})");
             for (int j = 0; j < c; j++) target[i * c + j] = off;
             target[i * c + labels[i]] = on;
+        }
+        if (classWeights != null)
+        {
+            // scale each target row by w[y_i]·N/Σw[y]: the plain mean below then becomes the weighted mean
+            double total = 0;
+            for (int i = 0; i < n; i++)
+            {
+                float w = classWeights[labels[i]];
+                if (!(w >= 0) || float.IsInfinity(w)) throw new ArgumentOutOfRangeException(nameof(classWeights), $"CrossEntropy: class weight {w} of class {labels[i]} is not a finite number >= 0");
+                total += w;
+            }
+            if (!(total > 0)) throw new ArgumentException("CrossEntropy: every row of the batch has class weight 0");
+            for (int i = 0; i < n; i++)
+            {
+                float r = (float)(classWeights[labels[i]] * n / total);
+                for (int j = 0; j < c; j++) target[i * c + j] *= r;
+            }
         }
         var t = Tensor.FromArray(target, [n, c], logits.Device); // saved for backward: owned by the scope, not disposed here
         return SoftCrossEntropy(logits, t);

@@ -117,7 +117,7 @@ public static class DistillCommands
             }
             else if (!File.Exists(files.State) && File.Exists(Path.Combine(files.Dir, "search.jsonl"))) File.Delete(Path.Combine(files.Dir, "search.jsonl"));
             if (!quiet) stdout.WriteLine($"teacher {teacherModel.Spec.Name} ({(teacherConfig != null ? "from " + teacherArg : "from scratch")}, {teacherModel.ParameterCount:N0} parameters, {teacherModel.MacsPerWindow():N0} MACs); method {entry.Name}{(entry.Mutual ? " (mutual)" : "")}: {string.Join(", ", loss.Settings.Select(kv => kv.Key + "=" + kv.Value))}");
-            return (studentModel, new DistillationObjective(teacherModel, loss), extra);
+            return (studentModel, new DistillationObjective(teacherModel, loss, LabelLoss.For(o, data)), extra);
         });
         if (search != null && code == 0)
         {

@@ -94,7 +94,8 @@ public static class TrainCommands
         public readonly Option<int> PlateauPatience = new("--plateau-patience") { Description = "Epochs without validation-loss improvement before the plateau schedule decays", DefaultValueFactory = _ => 5 };
         public readonly Option<float> PlateauFactor = new("--plateau-factor") { Description = "Decay factor of the plateau schedule", DefaultValueFactory = _ => 0.5f };
         public readonly Option<float> MinLr = new("--min-lr") { Description = "Floor of the cosine and plateau schedules", DefaultValueFactory = _ => 0f };
-        public readonly Option<float> LabelSmoothing = new("--label-smoothing") { Description = "Label smoothing of the cross-entropy", DefaultValueFactory = _ => 0f };
+        public readonly Option<float> LabelSmoothing = new("--label-smoothing") { Description = "Label smoothing of the cross-entropy (also of every distillation method's label term)", DefaultValueFactory = _ => 0f };
+        public readonly Option<string> ClassWeights = new("--class-weights") { Description = "Cross-entropy class weights from the training split: none, balanced (N/(K·n_c)) or sqrt (1/√n_c, milder); for rare classes such as HAPT's postural transitions", DefaultValueFactory = _ => "none" };
         public readonly Option<float> ClipNorm = new("--clip-norm") { Description = "Clip the global gradient norm (0 = off)", DefaultValueFactory = _ => 0f };
         public readonly Option<float> AuxWeight = new("--aux-weight") { Description = "Weight of auxiliary heads' loss (resnet-lstm-an)", DefaultValueFactory = _ => 0.3f };
         public readonly Option<bool> Augment = new("--augment") { Description = "Jitter, scaling and time-shift augmentation (off by default)" };
@@ -111,7 +112,7 @@ public static class TrainCommands
         public void AddTo(Command c)
         {
             foreach (var o in new Option[] { Dataset, Epochs, Batch, Lr, Optimizer, WeightDecay, Momentum, Nesterov, Schedule, Warmup, StepSize, Gamma,
-                         PlateauPatience, PlateauFactor, MinLr, LabelSmoothing, ClipNorm, AuxWeight, Augment, Jitter, Scale, Shift, Patience, SelectBy, Seed,
+                         PlateauPatience, PlateauFactor, MinLr, LabelSmoothing, ClassWeights, ClipNorm, AuxWeight, Augment, Jitter, Scale, Shift, Patience, SelectBy, Seed,
                          MaxBatches, Out, Resume, DeviceOption, QuietOption, HarCli.NoCacheOption, HarCli.WindowOption, HarCli.StrideOption, HarCli.ValFractionOption, HarCli.ValSubjectsOption, HarCli.SplitSeedOption })
                 c.Options.Add(o);
         }
@@ -122,7 +123,7 @@ public static class TrainCommands
             Optimizer = p.GetValue(Optimizer)!, WeightDecay = p.GetValue(WeightDecay), Momentum = p.GetValue(Momentum), Nesterov = p.GetValue(Nesterov),
             Schedule = p.GetValue(Schedule)!, WarmupEpochs = p.GetValue(Warmup), StepSize = p.GetValue(StepSize), Gamma = p.GetValue(Gamma),
             PlateauPatience = p.GetValue(PlateauPatience), PlateauFactor = p.GetValue(PlateauFactor), MinLr = p.GetValue(MinLr),
-            LabelSmoothing = p.GetValue(LabelSmoothing), ClipNorm = p.GetValue(ClipNorm), AuxWeight = p.GetValue(AuxWeight), Augment = p.GetValue(Augment),
+            LabelSmoothing = p.GetValue(LabelSmoothing), ClassWeights = p.GetValue(ClassWeights)!, ClipNorm = p.GetValue(ClipNorm), AuxWeight = p.GetValue(AuxWeight), Augment = p.GetValue(Augment),
             JitterStd = p.GetValue(Jitter), ScaleStd = p.GetValue(Scale), MaxShift = p.GetValue(Shift), Patience = p.GetValue(Patience),
             SelectBy = p.GetValue(SelectBy)!, Seed = p.GetValue(Seed), Device = p.GetValue(DeviceOption)!, MaxBatchesPerEpoch = p.GetValue(MaxBatches),
         };
@@ -204,6 +205,9 @@ public static class TrainCommands
         RunReport.Write(files.Dir, summary);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"test ({data.Test.Count} windows, best epoch {result.State.BestEpoch}): accuracy {result.Test.Report.Accuracy:P2}, macro-F1 {result.Test.Report.MacroF1:P2}; report: {Path.Combine(files.Dir, "report.md")}"));
+        foreach (var (name, t) in result.CompanionTests ?? [])
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {name} (trained with it, same epoch): accuracy {t.Report.Accuracy:P2}, macro-F1 {t.Report.MacroF1:P2}"));
         return 0;
     }
 
@@ -302,6 +306,11 @@ public static class TrainCommands
                 $"epoch {r.Epoch,3}/{epochs}: train loss {r.TrainLoss:F4} acc {r.TrainAccuracy:F4} | val loss {r.ValLoss:F4} acc {r.ValAccuracy:F4} macro-F1 {r.ValMacroF1:F4}{(improved ? " *" : "")} | lr {r.Lr:G3} | {r.Seconds:F1} s, {r.WindowsPerSecond:F0} win/s");
             if (_live) AnsiConsole.MarkupLine(Markup.Escape(line));
             else stdout.WriteLine(line);
+        }
+
+        public void OnCompanionEpoch(string name, EvalResult v)
+        {
+            if (!quiet) OnMessage(string.Create(CultureInfo.InvariantCulture, $"           {name}: val acc {v.Report.Accuracy:F4} macro-F1 {v.Report.MacroF1:F4}"));
         }
 
         public void OnMessage(string message)

@@ -10,8 +10,13 @@ namespace HarFromScratch.Har.Distillation;
 
 /// <summary>One batch as a distillation loss sees it: both networks' outputs (logits, named features, aux logits), the labels,
 /// and for training batches the rows' positions in the training set (<see cref="Indices"/>; null otherwise), which
-/// per-sample memories (CRD's banks) key on.</summary>
-public sealed record DistillBatch(ModelOutput Student, ModelOutput Teacher, int[] Labels, int Epoch, int NumClasses, int[]? Indices = null);
+/// per-sample memories (CRD's banks) key on. <see cref="LabelLoss"/> is the run's supervised term (label smoothing, class
+/// weights); methods take every cross-entropy to the labels through <see cref="Ce"/>.</summary>
+public sealed record DistillBatch(ModelOutput Student, ModelOutput Teacher, int[] Labels, int Epoch, int NumClasses, int[]? Indices = null, LabelLoss? LabelLoss = null)
+{
+    /// <summary>The run's label loss of these logits (plain cross-entropy when no <see cref="LabelLoss"/> was given).</summary>
+    public Tensor Ce(Tensor logits) => (LabelLoss ?? Training.LabelLoss.Plain).Of(logits, Labels);
+}
 
 /// <summary>What a method needs to build its trainable parts (adapters, heads, memory banks) before training.</summary>
 public sealed record DistillSetup(
@@ -59,11 +64,13 @@ public sealed class DistillationObjective : ITrainingObjective
 {
     private readonly HarModel _teacher;
     private readonly DistillationLoss _loss;
+    private readonly LabelLoss _labelLoss;
 
-    public DistillationObjective(HarModel teacher, DistillationLoss loss)
+    public DistillationObjective(HarModel teacher, DistillationLoss loss, LabelLoss? labelLoss = null)
     {
         _teacher = teacher;
         _loss = loss;
+        _labelLoss = labelLoss ?? LabelLoss.Plain;
         var extra = new List<(string, Module)> { ("distill", loss) };
         if (loss.Mutual) extra.Add(("teacher", teacher));
         else foreach (var p in teacher.Parameters()) p.RequiresGrad = false;
@@ -71,6 +78,8 @@ public sealed class DistillationObjective : ITrainingObjective
     }
 
     public IReadOnlyList<(string name, Module module)> ExtraModules { get; }
+
+    public IReadOnlyList<(string name, HarModel model)> Companions => _loss.Mutual ? [("teacher", _teacher)] : [];
 
     public HarModel Teacher => _teacher;
     public DistillationLoss Method => _loss;
@@ -86,6 +95,6 @@ public sealed class DistillationObjective : ITrainingObjective
         }
         var studentOut = model.Run(x);
         logits = studentOut.Logits;
-        return _loss.Loss(new DistillBatch(studentOut, teacherOut, labels, epoch, model.Spec.Classes, indices));
+        return _loss.Loss(new DistillBatch(studentOut, teacherOut, labels, epoch, model.Spec.Classes, indices, _labelLoss));
     }
 }

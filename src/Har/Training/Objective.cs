@@ -18,10 +18,14 @@ public interface ITrainingObjective
     /// <summary>The loss of one batch; also returns the model's logits (for training accuracy). <paramref name="indices"/>:
     /// the rows' positions in the training set (training batches only).</summary>
     Tensor Loss(HarModel model, Tensor x, int[] labels, int epoch, out Tensor logits, int[]? indices = null);
+
+    /// <summary>Other networks this objective trains (a mutual method's teacher): the trainer scores them on the validation
+    /// subjects every epoch and on the test subjects at the end, next to the model, so their quality is on record.</summary>
+    IReadOnlyList<(string name, HarModel model)> Companions => [];
 }
 
-/// <summary>Cross-entropy with label smoothing, plus the weighted mean cross-entropy of auxiliary heads.</summary>
-public sealed class SupervisedObjective(TrainOptions options) : ITrainingObjective
+/// <summary>The label loss (cross-entropy with label smoothing and class weights), plus the weighted mean label loss of auxiliary heads.</summary>
+public sealed class SupervisedObjective(TrainOptions options, LabelLoss labelLoss) : ITrainingObjective
 {
     public IReadOnlyList<(string name, Module module)> ExtraModules { get; } = [];
 
@@ -29,13 +33,13 @@ public sealed class SupervisedObjective(TrainOptions options) : ITrainingObjecti
     {
         var output = model.Run(x);
         logits = output.Logits;
-        var loss = Losses.CrossEntropy(output.Logits, labels, options.LabelSmoothing);
+        var loss = labelLoss.Of(output.Logits, labels);
         if (output.AuxLogits.Count > 0 && options.AuxWeight > 0)
         {
             Tensor? aux = null;
             foreach (var a in output.AuxLogits)
             {
-                var l = Losses.CrossEntropy(a, labels, options.LabelSmoothing);
+                var l = labelLoss.Of(a, labels);
                 aux = aux == null ? l : aux + l;
             }
             loss = loss + aux! * (options.AuxWeight / output.AuxLogits.Count);

@@ -28,6 +28,8 @@ public sealed record TrainOptions
     public float PlateauFactor { get; init; } = 0.5f;
     public float MinLr { get; init; }
     public float LabelSmoothing { get; init; }
+    /// <summary>Cross-entropy class weights fitted on the training split: none, balanced or sqrt (<see cref="LabelLoss.Weights"/>).</summary>
+    public string ClassWeights { get; init; } = "none";
     /// <summary>Clip the gradient norm to this value; 0 = off.</summary>
     public float ClipNorm { get; init; }
     /// <summary>Weight of auxiliary heads' cross-entropy (models with per-block heads).</summary>
@@ -59,6 +61,7 @@ public sealed record TrainOptions
         if (Schedule is not ("cosine" or "step" or "plateau" or "none")) Fail("schedule", Schedule, "cosine, step, plateau or none");
         if (!(WeightDecay >= 0)) Fail("weight-decay", WeightDecay, "a number >= 0");
         if (LabelSmoothing is < 0 or >= 1 || float.IsNaN(LabelSmoothing)) Fail("label-smoothing", LabelSmoothing, "a number in [0, 1)");
+        if (!LabelLoss.WeightModes.Contains(ClassWeights)) Fail("class-weights", ClassWeights, string.Join(", ", LabelLoss.WeightModes));
         if (!(ClipNorm >= 0)) Fail("clip-norm", ClipNorm, "a number >= 0 (0 = off)");
         if (WarmupEpochs < 0 || WarmupEpochs > Epochs) Fail("warmup-epochs", WarmupEpochs, $"0..{Epochs}");
         if (Patience < 0) Fail("patience", Patience, "an integer >= 0 (0 = off)");

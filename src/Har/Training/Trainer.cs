@@ -13,10 +13,13 @@ public interface ITrainingObserver
 {
     void OnBatch(int epoch, int batch, int batches, double loss, double windowsPerSecond) { }
     void OnEpoch(EpochRecord record, bool improved) { }
+    /// <summary>After <see cref="OnEpoch"/>: the validation scores of a network trained alongside the model (a mutual teacher).</summary>
+    void OnCompanionEpoch(string name, EvalResult validation) { }
     void OnMessage(string message) { }
 }
 
-public sealed record TrainResult(TrainState State, EvalResult? Test);
+/// <summary>The run's end: its state, the test evaluation of the best epoch, and that of each companion network at the same epoch.</summary>
+public sealed record TrainResult(TrainState State, EvalResult? Test, IReadOnlyList<(string name, EvalResult test)>? CompanionTests = null);
 
 /// <summary>
 /// The training loop shared by `har train` and `har distill`: mini-batches from the seeded loader, the
@@ -38,6 +41,7 @@ public sealed class Trainer
     private readonly ILrSchedule? _schedule;
     private readonly BatchLoader _loader;
     private readonly int _batchesPerEpoch;
+    private List<(string name, EvalResult val)> _companionVal = [];
 
     public Trainer(TrainOptions options, HarDataset data, HarModel model, string runDir, ITrainingObjective? objective = null, ITrainingObserver? observer = null)
     {
@@ -46,7 +50,7 @@ public sealed class Trainer
         _data = data;
         _model = model;
         _files = new RunFiles(runDir);
-        _objective = objective ?? new SupervisedObjective(options);
+        _objective = objective ?? new SupervisedObjective(options, LabelLoss.For(options, data));
         _observer = observer ?? new NullObserver();
         _modules = [("", model), .. _objective.ExtraModules.Select(e => (e.name, e.module))];
         if (data.Train.Count == 0) throw new ArgumentException($"dataset {data.Name}: the training split is empty");
@@ -112,16 +116,35 @@ public sealed class Trainer
                 History = history,
             };
             _files.WriteState(state);
-            _files.AppendLog(new { type = "epoch", record.Epoch, record.TrainLoss, record.TrainAccuracy, record.ValLoss, record.ValAccuracy, record.ValMacroF1, record.Lr, record.Seconds, record.WindowsPerSecond, improved });
+            var line = new Dictionary<string, object>
+            {
+                ["type"] = "epoch", ["Epoch"] = record.Epoch, ["TrainLoss"] = record.TrainLoss, ["TrainAccuracy"] = record.TrainAccuracy,
+                ["ValLoss"] = record.ValLoss, ["ValAccuracy"] = record.ValAccuracy, ["ValMacroF1"] = record.ValMacroF1, ["Lr"] = record.Lr,
+                ["Seconds"] = record.Seconds, ["WindowsPerSecond"] = record.WindowsPerSecond, ["improved"] = improved,
+            };
+            foreach (var (name, val) in _companionVal)
+            {
+                line[name + "_val_accuracy"] = val.Report.Accuracy;
+                line[name + "_val_macro_f1"] = val.Report.MacroF1;
+            }
+            _files.AppendLog(line);
             _observer.OnEpoch(record, improved);
+            foreach (var (name, val) in _companionVal) _observer.OnCompanionEpoch(name, val);
             if (stop) _observer.OnMessage($"early stopping: no validation improvement for {_o.Patience} epochs");
         }
 
         // the best epoch's weights (selected on validation subjects) are evaluated on the test subjects
         if (File.Exists(_files.Best)) RunFiles.LoadModules(_files.Best, _modules);
         var test = Evaluator.Evaluate(_model, _data.Test, _data.ClassNames);
-        _files.AppendLog(new { type = "test", accuracy = test.Report.Accuracy, macro_f1 = test.Report.MacroF1, loss = test.Loss, best_epoch = state.BestEpoch });
-        return new TrainResult(state, test);
+        var companionTests = _objective.Companions.Select(c => (c.name, Evaluator.Evaluate(c.model, _data.Test, _data.ClassNames))).ToList();
+        var testLine = new Dictionary<string, object> { ["type"] = "test", ["accuracy"] = test.Report.Accuracy, ["macro_f1"] = test.Report.MacroF1, ["loss"] = test.Loss, ["best_epoch"] = state.BestEpoch };
+        foreach (var (name, t) in companionTests)
+        {
+            testLine[name + "_accuracy"] = t.Report.Accuracy;
+            testLine[name + "_macro_f1"] = t.Report.MacroF1;
+        }
+        _files.AppendLog(testLine);
+        return new TrainResult(state, test, companionTests);
     }
 
     private EpochRecord? RunEpoch(int epoch, CancellationToken cancel)
@@ -164,6 +187,9 @@ public sealed class Trainer
         }
         double trainSeconds = sw.Elapsed.TotalSeconds;
         var val = _data.Validation.Count > 0 ? Evaluator.Evaluate(_model, _data.Validation, _data.ClassNames) : null;
+        _companionVal = _data.Validation.Count > 0
+            ? _objective.Companions.Select(c => (c.name, Evaluator.Evaluate(c.model, _data.Validation, _data.ClassNames))).ToList()
+            : [];
         return new EpochRecord(epoch, lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1),
             val?.Loss ?? double.NaN, val?.Report.Accuracy ?? double.NaN, val?.Report.MacroF1 ?? double.NaN,
             _opt.Lr, sw.Elapsed.TotalSeconds, seen / Math.Max(trainSeconds, 1e-9));

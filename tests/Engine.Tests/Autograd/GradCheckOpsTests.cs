@@ -158,6 +158,7 @@ public class GradCheckOpsTests
         int[] labels = [0, 3, 4, 1];
         Check(t => Losses.CrossEntropy(t[0], labels), logits);
         Check(t => Losses.CrossEntropy(t[0], labels, labelSmoothing: 0.1f), logits);
+        Check(t => Losses.CrossEntropy(t[0], labels, labelSmoothing: 0.1f, classWeights: [0.5f, 2f, 1f, 3f, 0.25f]), logits);
         Check(t => Losses.Mse(t[0], t[1]), logits, Randn(26, 4, 5));
         var p = Randn(27, 4, 5).Softmax(-1);
         Check(t => Losses.KlDivergence(t[0].LogSoftmax(-1), t[1]), logits, p);

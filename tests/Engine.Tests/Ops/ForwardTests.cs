@@ -134,6 +134,14 @@ public class ForwardTests
         double row0 = 0.7 * (lse0 - 3) + 0.1 * (3 * lse0 - 6);
         double row1 = Math.Log(3);
         Assert.Equal((row0 + row1) / 2, ceS, 5);
+        // class weights: Σ w[y]·ce / Σ w[y]; with w = (3, 1, 0.5) the rows (labels 2, 0) weigh 0.5 and 3
+        var ceW = Losses.CrossEntropy(logits, [2, 0], classWeights: [3f, 1f, 0.5f]).Item();
+        Assert.Equal((0.5 * (lse0 - 3) + 3 * Math.Log(3)) / 3.5, ceW, 5);
+        // uniform weights change nothing; a zero-weight row drops out
+        Assert.Equal(ce, Losses.CrossEntropy(logits, [2, 0], classWeights: [2f, 2f, 2f]).Item(), 5);
+        Assert.Equal(Math.Log(3), Losses.CrossEntropy(logits, [2, 0], classWeights: [1f, 1f, 0f]).Item(), 5);
+        Assert.Contains("2 class weights for 3 classes", Assert.Throws<ArgumentException>(() => Losses.CrossEntropy(logits, [2, 0], classWeights: [1f, 1f])).Message);
+        Assert.Contains("class weight 0", Assert.Throws<ArgumentException>(() => Losses.CrossEntropy(logits, [2, 0], classWeights: [0f, 1f, 0f])).Message);
     }
 
     [Fact]

@@ -128,7 +128,7 @@ public static class BaselineFeatures
     }
 
     /// <summary>Student cross-entropy on the labels.</summary>
-    public static Tensor StudentCe(DistillBatch b) => Losses.CrossEntropy(b.Student.Logits, b.Labels);
+    public static Tensor StudentCe(DistillBatch b) => b.Ce(b.Student.Logits);
 }
 
 /// <summary>Common base of the baselines: the coefficients in effect (and the feature pairing, where there is one) as settings.</summary>

@@ -107,8 +107,8 @@ public sealed class DmlLoss : BaselineLoss
     {
         var s = b.Student.Logits;
         var t = b.Teacher.Logits;
-        var student = Losses.CrossEntropy(s, b.Labels) + Losses.KlDivergenceWithLogits(s, t.Detach(), Tau) * Weight;
-        var teacher = Losses.CrossEntropy(t, b.Labels) + Losses.KlDivergenceWithLogits(t, s.Detach(), Tau) * Weight;
+        var student = b.Ce(s) + Losses.KlDivergenceWithLogits(s, t.Detach(), Tau) * Weight;
+        var teacher = b.Ce(t) + Losses.KlDivergenceWithLogits(t, s.Detach(), Tau) * Weight;
         return student + teacher;
     }
 }

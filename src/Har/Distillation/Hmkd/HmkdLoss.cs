@@ -78,20 +78,20 @@ public sealed class HmkdLoss : DistillationLoss
             .Concat(b.Teacher.Features.Select((f, i) => _teacherProj[i].Forward(SmlDistMath.Pool(f.Value.Detach())))).ToList();
         var e = SelfWeighted ? SelfWeightedEnsemble(parts) : WeightedEnsemble(parts, _ensembleWeights);
         var eLogits = EnsembleClassifier.Forward(e);
-        var ensembleCe = Losses.CrossEntropy(eLogits, y);
+        var ensembleCe = b.Ce(eLogits);
 
         var S = b.Student.Logits; var T = b.Teacher.Logits;
         var eSg = e.Detach(); var eLogSg = eLogits.Detach();
-        var student = Losses.CrossEntropy(S, y) + Losses.KlDivergenceWithLogits(S, T.Detach(), Tau) * Alpha
+        var student = b.Ce(S) + Losses.KlDivergenceWithLogits(S, T.Detach(), Tau) * Alpha
             + Losses.KlDivergenceWithLogits(S, eLogSg, Tau) * Gamma;
         Tensor? mse = null;
         foreach (var z in zS) mse = mse is null ? Losses.Mse(z, eSg) : mse + Losses.Mse(z, eSg);
         if (mse is not null) student = student + mse * Gamma;
 
-        var teacher = Losses.CrossEntropy(T, y) + Losses.KlDivergenceWithLogits(T, S.Detach(), Tau) * Beta
+        var teacher = b.Ce(T) + Losses.KlDivergenceWithLogits(T, S.Detach(), Tau) * Beta
             + Losses.KlDivergenceWithLogits(T, eLogSg, Tau) * Gamma;
-        foreach (var a in b.Teacher.AuxLogits) teacher = teacher + Losses.CrossEntropy(a, y);
-        for (int i = 0; i < zT.Count; i++) teacher = teacher + Losses.CrossEntropy(_teacherAux[i].Forward(zT[i]), y);
+        foreach (var a in b.Teacher.AuxLogits) teacher = teacher + b.Ce(a);
+        for (int i = 0; i < zT.Count; i++) teacher = teacher + b.Ce(_teacherAux[i].Forward(zT[i]));
         return new Terms(student, teacher, ensembleCe, eLogits, e);
     }
 

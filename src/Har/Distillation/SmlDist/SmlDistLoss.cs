@@ -3,6 +3,7 @@ using HarFromScratch.Engine.Autograd;
 using HarFromScratch.Engine.Ops;
 using HarFromScratch.Engine.Tensors;
 using HarFromScratch.Har.Models;
+using HarFromScratch.Har.Training;
 
 namespace HarFromScratch.Har.Distillation.SmlDist;
 
@@ -123,7 +124,7 @@ public sealed class SmlDistLoss : DistillationLoss
         {
             var gT = b.Teacher.Features[^1].Value.Detach();
             var (tLogits, tLogA) = TeacherMemory.Run(gT);
-            Add(Losses.CrossEntropy(tLogits, b.Labels));
+            Add(b.Ce(tLogits));
             if (b.Epoch >= MemoryStartEpoch)
             {
                 if (!MemoryStarted)
@@ -132,7 +133,7 @@ public sealed class SmlDistLoss : DistillationLoss
                     _memoryStarted.CopyFrom([1f]);
                 }
                 var (sLogits, sLogA) = StudentMemory.Run(b.Student.Features[^1].Value);
-                Add((MemoryKl(sLogA, tLogA.Detach()) + Losses.CrossEntropy(sLogits, b.Labels)) * LambdaMemory);
+                Add((MemoryKl(sLogA, tLogA.Detach()) + b.Ce(sLogits)) * LambdaMemory);
             }
         }
 
@@ -140,8 +141,8 @@ public sealed class SmlDistLoss : DistillationLoss
         if (logitsPhase)
         {
             var zt = b.Teacher.Logits.Detach();
-            Add(HintonRule ? Hinton(b.Student.Logits, zt, b.Labels, Temperature, LambdaLogits)
-                           : SmoothedConditional(b.Student.Logits, zt, b.Labels, Temperature, LambdaLogits, Hardness));
+            Add(HintonRule ? Hinton(b.Student.Logits, zt, b.Labels, Temperature, LambdaLogits, b.LabelLoss)
+                           : SmoothedConditional(b.Student.Logits, zt, b.Labels, Temperature, LambdaLogits, Hardness, b.LabelLoss?.RowWeights(b.Labels)));
         }
         return loss ?? b.Student.Logits.Sum() * 0f;
     }
@@ -162,8 +163,10 @@ public sealed class SmlDistLoss : DistillationLoss
     /// The authors' smoothed conditional rule (methods.md §2A steps 1-7): p_s = softmax(softmax(z_s/‖z_s‖₂));
     /// q = softmax(z_t/‖z_t‖₂), replaced by h·onehot(y) where argmax z_t ≠ y, then softmax(q);
     /// y_h = 1/T at the label and 1 − 1/T elsewhere; L = mean[−Σ y_h·log p_s] + λ·mean[−Σ q·log p_s].
+    /// With <paramref name="rowWeights"/> (the run's class weights per row, mean 1) both means are weighted; the rule has its
+    /// own soft label y_h, so <c>--label-smoothing</c> does not apply to it.
     /// </summary>
-    public static Tensor SmoothedConditional(Tensor zs, Tensor zt, int[] labels, float temperature, float lambda, float hardness)
+    public static Tensor SmoothedConditional(Tensor zs, Tensor zt, int[] labels, float temperature, float lambda, float hardness, float[]? rowWeights = null)
     {
         int n = zs.Shape[0], k = zs.Shape[1];
         var ps = L2Normalize(zs).Softmax(-1);
@@ -192,8 +195,9 @@ public sealed class SmlDistLoss : DistillationLoss
             for (int j = 0; j < k; j++) { row[j] = Math.Exp(row[j] - m2); s2 += row[j]; }
             for (int j = 0; j < k; j++)
             {
-                target[i * k + j] = (float)(row[j] / s2);
-                hard[i * k + j] = j == labels[i] ? 1f / temperature : 1f - 1f / temperature;
+                float r = rowWeights?[i] ?? 1f;
+                target[i * k + j] = (float)(row[j] / s2) * r;
+                hard[i * k + j] = (j == labels[i] ? 1f / temperature : 1f - 1f / temperature) * r;
             }
         }
         var q = Tensor.FromArray(target, [n, k], zs.Device);
@@ -202,8 +206,8 @@ public sealed class SmlDistLoss : DistillationLoss
     }
 
     /// <summary>Hinton KD: CE(z_s, y) + λ·T²·KL(softmax(z_t/T) ‖ softmax(z_s/T)).</summary>
-    public static Tensor Hinton(Tensor zs, Tensor zt, int[] labels, float temperature, float lambda) =>
-        Losses.CrossEntropy(zs, labels) + Losses.KlDivergenceWithLogits(zs, zt, temperature) * lambda;
+    public static Tensor Hinton(Tensor zs, Tensor zt, int[] labels, float temperature, float lambda, LabelLoss? labelLoss = null) =>
+        (labelLoss ?? LabelLoss.Plain).Of(zs, labels) + Losses.KlDivergenceWithLogits(zs, zt, temperature) * lambda;
 
     /// <summary>z / ‖z‖₂ over the class axis (ε = 1e-12 inside the root).</summary>
     public static Tensor L2Normalize(Tensor z) => z / (z.Square().Sum(-1, keepDim: true) + 1e-12f).Sqrt();

@@ -52,10 +52,17 @@ public sealed class DistillCliTests
         Assert.Contains("schedule=1", o + e);
 
         var mutual = dir.Sub("hmkd");
-        (code, o, e) = Har("distill", "--dataset", "uci-har", "--teacher", teacher, "--student", "mlp", "--method", "hmkd",
-            "--epochs", "1", "--max-batches", "2", "--batch", "32", "--out", mutual, "--data", TestData.Root, "-q");
+        (code, o, e) = Har("distill", "--dataset", "uci-har", "--teacher", teacher, "--student", "mlp", "--method", "hmkd", "--class-weights", "balanced",
+            "--label-smoothing", "0.1", "--epochs", "1", "--max-batches", "2", "--batch", "32", "--out", mutual, "--data", TestData.Root, "-q");
         Assert.True(code == 0, o + e);
         Assert.True(File.Exists(Path.Combine(mutual, "metrics.json")));
+        Assert.Contains("\"ClassWeights\": \"balanced\"", File.ReadAllText(Path.Combine(mutual, "config.json")));
+        // the co-trained teacher is scored too: on validation every epoch and on test at the student's best epoch
+        Assert.Matches("teacher \\(trained with it, same epoch\\): accuracy [0-9.]+ %, macro-F1", o);
+        var log = File.ReadAllLines(Path.Combine(mutual, "log.jsonl"));
+        Assert.Contains("\"teacher_val_macro_f1\"", log[0]);
+        Assert.Contains("\"teacher_accuracy\"", log[^1]);
+        Assert.DoesNotContain("teacher_", File.ReadAllText(Path.Combine(run, "log.jsonl")));   // an offline teacher is not retrained: nothing to score
         // the co-trained teacher is checkpointed under "teacher."
         Assert.Contains("teacher.", System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(Path.Combine(mutual, "last.safetensors")).AsSpan(0, 4096)));
     }
