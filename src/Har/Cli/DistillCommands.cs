@@ -156,8 +156,9 @@ public static class DistillCommands
         var epochs = new Option<int?>("--epochs") { Description = "Override the epochs of every cell (quick runs)" };
         var maxBatches = new Option<int?>("--max-batches") { Description = "Override the batches per epoch of every cell (quick runs)" };
         var outOpt = new Option<string?>("--out") { Description = "Output folder (default: the grid's \"out\")" };
+        var estimate = new Option<int?>("--estimate") { Description = "Do not run the grid: time one epoch of N batches of each distinct cell and write the estimated time of the whole grid (estimate.md)" };
         var cmd = new Command("experiment", "Run a grid of distillation runs (skips finished cells, resumes interrupted ones) and write the comparison table")
-            { grid, epochs, maxBatches, outOpt, TrainCommands.DeviceOption, TrainCommands.QuietOption };
+            { grid, epochs, maxBatches, outOpt, estimate, TrainCommands.DeviceOption, TrainCommands.QuietOption };
         cmd.SetAction(p => HarCli.Guard(stderr, () =>
         {
             var g = ExperimentGrid.Load(p.GetValue(grid)!);
@@ -166,10 +167,12 @@ public static class DistillCommands
                 Out = p.GetValue(outOpt), Epochs = p.GetValue(epochs), MaxBatches = p.GetValue(maxBatches), Device = p.GetValue(TrainCommands.DeviceOption),
                 DataDir = p.GetValue(HarCli.DataOption), CacheDir = p.GetValue(HarCli.CacheOption), Quiet = p.GetValue(TrainCommands.QuietOption),
             }, stdout, stderr);
+            if (p.GetValue(maxBatches) != null && p.GetValue(estimate) != null)
+                throw new ArgumentException("--estimate: times whole epochs from a few batches; leave out --max-batches");
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
             Console.CancelKeyPress += onCancel;
-            try { return runner.Run(cts.Token); }
+            try { return p.GetValue(estimate) is { } n ? runner.Estimate(n, cts.Token) : runner.Run(cts.Token); }
             finally { Console.CancelKeyPress -= onCancel; }
         }));
         return cmd;

@@ -22,8 +22,10 @@ public sealed record RunConfig
 }
 
 /// <summary>Per-epoch figures (a line of log.jsonl and of the training curves).</summary>
+/// <summary>One epoch's figures. <see cref="Seconds"/> includes validation; <see cref="TrainSeconds"/> is the batches alone
+/// (<see cref="Batches"/> of them), which is what `har experiment --estimate` extrapolates from.</summary>
 public sealed record EpochRecord(int Epoch, double TrainLoss, double TrainAccuracy, double ValLoss, double ValAccuracy, double ValMacroF1,
-    double Lr, double Seconds, double WindowsPerSecond);
+    double Lr, double Seconds, double WindowsPerSecond, int Batches = 0, double TrainSeconds = 0);
 
 /// <summary>The resumable state of a run, written last at each epoch end (its presence commits the epoch).</summary>
 public sealed record TrainState

@@ -121,6 +121,7 @@ public sealed class Trainer
                 ["type"] = "epoch", ["Epoch"] = record.Epoch, ["TrainLoss"] = record.TrainLoss, ["TrainAccuracy"] = record.TrainAccuracy,
                 ["ValLoss"] = record.ValLoss, ["ValAccuracy"] = record.ValAccuracy, ["ValMacroF1"] = record.ValMacroF1, ["Lr"] = record.Lr,
                 ["Seconds"] = record.Seconds, ["WindowsPerSecond"] = record.WindowsPerSecond, ["improved"] = improved,
+                ["Batches"] = record.Batches, ["FullBatches"] = _loader.BatchesPerEpoch, ["TrainSeconds"] = record.TrainSeconds,
             };
             foreach (var (name, val) in _companionVal)
             {
@@ -192,7 +193,7 @@ public sealed class Trainer
             : [];
         return new EpochRecord(epoch, lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1),
             val?.Loss ?? double.NaN, val?.Report.Accuracy ?? double.NaN, val?.Report.MacroF1 ?? double.NaN,
-            _opt.Lr, sw.Elapsed.TotalSeconds, seen / Math.Max(trainSeconds, 1e-9));
+            _opt.Lr, sw.Elapsed.TotalSeconds, seen / Math.Max(trainSeconds, 1e-9), b, trainSeconds);
     }
 
     private TrainState Restore()

@@ -146,6 +146,72 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
         return failed > 0 ? 1 : 0;
     }
 
+    /// <summary>
+    /// Times the grid without running it: one seed of every distinct cell (teachers, students alone, each pair x method)
+    /// trains one epoch of <paramref name="batches"/> batches in OUT/estimate, and its log gives the seconds per training
+    /// batch and per validation pass, and the wall time the rest (data, set-up, test evaluation, report: paid once per
+    /// cell). A full cell is then epochs x (batches per epoch x seconds per batch + validation) + that one-off cost; the
+    /// table (estimate.md) lists it per kind of cell with the number of cells (seeds) and the grid's total. Early stopping
+    /// (--patience) can only shorten a cell, so for such cells the figure is an upper bound.
+    /// </summary>
+    public int Estimate(int batches, CancellationToken cancel = default)
+    {
+        if (batches < 1) throw new ArgumentException($"--estimate: {batches} batches; expected an integer >= 1");
+        var full = Cells();
+        var probeRunner = new ExperimentRunner(grid, settings with { Out = Path.Combine(OutDir, "estimate"), Epochs = 1, MaxBatches = batches }, stdout, stderr);
+        var probe = probeRunner.Cells();
+        var inv = CultureInfo.InvariantCulture;
+        var groups = Enumerable.Range(0, full.Count).GroupBy(i => (full[i].Kind, full[i].Dataset, full[i].Teacher, full[i].Student, full[i].Method)).ToList();
+        var md = new StringBuilder();
+        md.AppendLine($"# {grid.Name}: estimated time on {settings.Device ?? "cpu"} ({Environment.ProcessorCount} cores, {Engine.Devices.Device.CpuThreads} threads)").AppendLine();
+        md.AppendLine($"From one epoch of {batches} batches per distinct cell (one seed); a cell = epochs x (batches x s/batch + validation) + one-off.").AppendLine();
+        md.AppendLine("| kind | dataset | teacher -> student | method | cells | epochs | batches/epoch | s/batch | validation s | one-off s | s/cell | s total |");
+        md.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        double total = 0;
+        for (int g = 0; g < groups.Count; g++)
+        {
+            int i = groups[g].First();
+            var p = probe[i];
+            var wallFile = Path.Combine(p.Dir, "estimate-wall.txt");
+            if (!p.Finished || !File.Exists(wallFile))
+            {
+                if (cancel.IsCancellationRequested) { stdout.WriteLine("interrupted; run the same command again to continue the estimate"); return 130; }
+                stdout.WriteLine($"[{g + 1}/{groups.Count}] timing {p.Kind} {p.Dataset} {p.Teacher} -> {p.Student} {p.Method}");
+                if (Directory.Exists(p.Dir)) Directory.Delete(p.Dir, recursive: true);
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                int code = HarCli.Run([.. p.Args], new StringWriter(), stderr);
+                if (code != 0) { stderr.WriteLine($"estimate: cell {p.Dir} failed (exit {code})"); return code; }
+                AtomicFile.WriteAllText(wallFile, sw.Elapsed.TotalSeconds.ToString("R", inv));
+            }
+            double wall = double.Parse(File.ReadAllText(wallFile), inv);
+            var epoch = File.ReadLines(Path.Combine(p.Dir, "log.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+                .Last(e => e.GetProperty("type").GetString() == "epoch");
+            int ran = epoch.GetProperty("Batches").GetInt32(), fullBatches = epoch.GetProperty("FullBatches").GetInt32();
+            double train = epoch.GetProperty("TrainSeconds").GetDouble(), seconds = epoch.GetProperty("Seconds").GetDouble();
+            double perBatch = train / Math.Max(ran, 1), validation = seconds - train, oneOff = Math.Max(wall - seconds, 0);
+            int epochs = EpochsOf(full[i].Args);
+            double cell = epochs * (fullBatches * perBatch + validation) + oneOff;
+            int count = groups[g].Count();
+            total += cell * count;
+            var k = groups[g].Key;
+            md.AppendLine(string.Create(inv, $"| {k.Kind} | {k.Dataset} | {k.Teacher} -> {k.Student} | {k.Method} | {count} | {epochs} | {fullBatches} | {perBatch:F3} | {validation:F1} | {oneOff:F1} | {cell:F0} | {cell * count:F0} |"));
+        }
+        var summary = string.Create(inv, $"{full.Count} cells; estimated {total / 3600:F1} h ({total:F0} s) one cell after another");
+        md.AppendLine().AppendLine($"**{summary}.**");
+        Directory.CreateDirectory(OutDir);
+        AtomicFile.WriteAllText(Path.Combine(OutDir, "estimate.md"), md.ToString());
+        stdout.Write(md.ToString());
+        stdout.WriteLine($"written to {Path.Combine(OutDir, "estimate.md")}");
+        return 0;
+    }
+
+    /// <summary>The --epochs of a cell's arguments (the `har train` default when absent).</summary>
+    private static int EpochsOf(List<string> args)
+    {
+        int at = args.LastIndexOf("--epochs");
+        return at >= 0 && at + 1 < args.Count ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : new Training.TrainOptions().Epochs;
+    }
+
     private static string LastLine(string s) => s.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
 
     /// <summary>One row of the comparison table.</summary>

@@ -74,4 +74,36 @@ public sealed class ExperimentGridTests
         Assert.All(cells.Where(c => c.Kind == "distill" && c.Dataset == "hapt"), c => Assert.Equal(teacherDir, c.Args[c.Args.IndexOf("--teacher") + 1]));
         Assert.Equal(3, cells.Count(c => c.Kind == "alone" && c.Dataset == "hapt"));
     }
+    [Fact]
+    public void EstimateTimesOneSeedOfEachCellAndExtrapolatesToTheGrid()
+    {
+        using var dir = new TempDir();
+        var gridFile = dir.Sub("grid.json");
+        File.WriteAllText(gridFile, """
+            { "name": "est-grid", "datasets": ["uci-har"], "pairs": [{ "teacher": "mobilenet-tiny", "student": "mlp" }],
+              "methods": ["kd"], "seeds": [1, 2, 3], "student_alone": true, "train_teachers": true,
+              "teacher_args": ["--epochs", "4", "--batch", "32"], "args": ["--epochs", "7", "--batch", "32"] }
+            """);
+        var (code, o, e) = DistillCliTests.Har("experiment", "--grid", gridFile, "--estimate", "2", "--out", dir.Sub("out"), "--data", TestData.Root);
+        Assert.True(code == 0, o + e);
+        var md = File.ReadAllText(Path.Combine(dir.Sub("out"), "estimate.md"));
+        // one teacher cell and 3 seeds each of alone and kd; only one seed of each was timed
+        Assert.Matches(@"\| teacher \| uci-har \| mobilenet-tiny -> mobilenet-tiny \| teacher \| 1 \| 4 \|", md);
+        Assert.Matches(@"\| alone \| uci-har \| - -> mlp \| alone \| 3 \| 7 \|", md);
+        Assert.Matches(@"\| distill \| uci-har \| mobilenet-tiny -> mlp \| kd \| 3 \| 7 \|", md);
+        Assert.Contains("7 cells; estimated", md);
+        Assert.False(Directory.Exists(Path.Combine(dir.Sub("out"), "estimate", "uci-har", "alone", "mlp-s2")));
+        // a row's figure is epochs x (batches x s/batch + validation) + one-off, from the probe's own log
+        var row = md.Split('\n').First(l => l.StartsWith("| alone")).Split('|', StringSplitOptions.TrimEntries);
+        double F(int k) => double.Parse(row[k], System.Globalization.CultureInfo.InvariantCulture);
+        double expected = F(6) * (F(7) * F(8) + F(9)) + F(10);   // from the rounded columns: a few per cent of slack
+        Assert.InRange(F(11), expected * 0.97 - 2, expected * 1.03 + 2);
+        Assert.InRange(F(12), 3 * F(11) - 2, 3 * F(11) + 2);
+        var log = File.ReadAllLines(Path.Combine(dir.Sub("out"), "estimate", "uci-har", "alone", "mlp-s1", "log.jsonl"));
+        Assert.Contains("\"Batches\":2,", log[0]);
+
+        (code, o, e) = DistillCliTests.Har("experiment", "--grid", gridFile, "--estimate", "2", "--max-batches", "3", "--out", dir.Sub("out"));
+        Assert.Equal(1, code);
+        Assert.Contains("leave out --max-batches", o + e);
+    }
 }
