@@ -81,17 +81,18 @@ public sealed class ExperimentGridTests
         var gridFile = dir.Sub("grid.json");
         File.WriteAllText(gridFile, """
             { "name": "est-grid", "datasets": ["uci-har"], "pairs": [{ "teacher": "mobilenet-tiny", "student": "mlp" }],
-              "methods": ["kd"], "seeds": [1, 2, 3], "student_alone": true, "train_teachers": true,
+              "methods": ["kd", "smldist"], "seeds": [1, 2, 3], "student_alone": true, "train_teachers": true,
               "teacher_args": ["--epochs", "4", "--batch", "32"], "args": ["--epochs", "7", "--batch", "32"] }
             """);
         var (code, o, e) = DistillCliTests.Har("experiment", "--grid", gridFile, "--estimate", "2", "--out", dir.Sub("out"), "--data", TestData.Root);
         Assert.True(code == 0, o + e);
         var md = File.ReadAllText(Path.Combine(dir.Sub("out"), "estimate.md"));
-        // one teacher cell and 3 seeds each of alone and kd; only one seed of each was timed
+        // one teacher cell and 3 seeds each of alone, kd and smldist; only one seed of each was timed
         Assert.Matches(@"\| teacher \| uci-har \| mobilenet-tiny -> mobilenet-tiny \| teacher \| 1 \| 4 \|", md);
         Assert.Matches(@"\| alone \| uci-har \| - -> mlp \| alone \| 3 \| 7 \|", md);
         Assert.Matches(@"\| distill \| uci-har \| mobilenet-tiny -> mlp \| kd \| 3 \| 7 \|", md);
-        Assert.Contains("7 cells; estimated", md);
+        Assert.Matches(@"\| distill \| uci-har \| mobilenet-tiny -> mlp \| smldist \| 3 \| 7 \|", md);   // progressive: timed as joint
+        Assert.Contains("10 cells; estimated", md);
         Assert.False(Directory.Exists(Path.Combine(dir.Sub("out"), "estimate", "uci-har", "alone", "mlp-s2")));
         // a row's figure is epochs x (batches x s/batch + validation) + one-off, from the probe's own log
         var row = md.Split('\n').First(l => l.StartsWith("| alone")).Split('|', StringSplitOptions.TrimEntries);
