@@ -156,7 +156,7 @@ public static class DistillCommands
         var epochs = new Option<int?>("--epochs") { Description = "Override the epochs of every cell (quick runs)" };
         var maxBatches = new Option<int?>("--max-batches") { Description = "Override the batches per epoch of every cell (quick runs)" };
         var outOpt = new Option<string?>("--out") { Description = "Output folder (default: the grid's \"out\")" };
-        var estimate = new Option<int?>("--estimate") { Description = "Do not run the grid: time one epoch of N batches of each distinct cell and write the estimated time of the whole grid (estimate.md)" };
+        var estimate = new Option<int?>("--estimate") { Description = "Do not run the grid: time two epochs of N batches of each distinct cell and write the estimated time of the whole grid (estimate.md)" };
         var cmd = new Command("experiment", "Run a grid of distillation runs (skips finished cells, resumes interrupted ones) and write the comparison table")
             { grid, epochs, maxBatches, outOpt, estimate, TrainCommands.DeviceOption, TrainCommands.QuietOption };
         cmd.SetAction(p => HarCli.Guard(stderr, () =>

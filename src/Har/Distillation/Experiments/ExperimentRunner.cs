@@ -148,8 +148,8 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
 
     /// <summary>
     /// Times the grid without running it: one seed of every distinct cell (teachers, students alone, each pair x method)
-    /// trains one epoch of <paramref name="batches"/> batches in OUT/estimate, and its log gives the seconds per training
-    /// batch and per validation pass, and the wall time the rest (data, set-up, test evaluation, report: paid once per
+    /// trains two epochs of <paramref name="batches"/> batches in OUT/estimate; the second epoch's log gives the seconds per
+    /// training batch and per validation pass, and the wall time the rest (data, set-up, test evaluation, report: paid once per
     /// cell). A full cell is then epochs x (batches per epoch x seconds per batch + validation) + that one-off cost; the
     /// table (estimate.md) lists it per kind of cell with the number of cells (seeds) and the grid's total. Early stopping
     /// (--patience) can only shorten a cell, so for such cells the figure is an upper bound; so it is for progressive SMLDist,
@@ -159,13 +159,14 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
     {
         if (batches < 1) throw new ArgumentException($"--estimate: {batches} batches; expected an integer >= 1");
         var full = Cells();
-        var probeRunner = new ExperimentRunner(grid, settings with { Out = Path.Combine(OutDir, "estimate"), Epochs = 1, MaxBatches = batches }, stdout, stderr);
+        // two short epochs: the second one is timed, after the first has paid for JIT compilation and buffer pools
+        var probeRunner = new ExperimentRunner(grid, settings with { Out = Path.Combine(OutDir, "estimate"), Epochs = 2, MaxBatches = batches }, stdout, stderr);
         var probe = probeRunner.Cells();
         var inv = CultureInfo.InvariantCulture;
         var groups = Enumerable.Range(0, full.Count).GroupBy(i => (full[i].Kind, full[i].Dataset, full[i].Teacher, full[i].Student, full[i].Method)).ToList();
         var md = new StringBuilder();
         md.AppendLine($"# {grid.Name}: estimated time on {settings.Device ?? "cpu"} ({Environment.ProcessorCount} cores, {Engine.Devices.Device.CpuThreads} threads)").AppendLine();
-        md.AppendLine($"From one epoch of {batches} batches per distinct cell (one seed); a cell = epochs x (batches x s/batch + validation) + one-off.").AppendLine();
+        md.AppendLine($"From the second of two epochs of {batches} batches per distinct cell (one seed); a cell = epochs x (batches x s/batch + validation) + one-off.").AppendLine();
         md.AppendLine("| kind | dataset | teacher -> student | method | cells | epochs | batches/epoch | s/batch | validation s | one-off s | s/cell | s total |");
         md.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         double total = 0;
@@ -173,8 +174,10 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
         {
             int i = groups[g].First();
             var p = probe[i];
+            // a probe is reused (an interrupted estimate continues) only if it was timed with the same batch count
             var wallFile = Path.Combine(p.Dir, "estimate-wall.txt");
-            if (!p.Finished || !File.Exists(wallFile))
+            var stamp = File.Exists(wallFile) ? File.ReadAllText(wallFile).Split(' ') : [];
+            if (!p.Finished || stamp.Length != 2 || stamp[0] != batches.ToString(inv))
             {
                 if (cancel.IsCancellationRequested) { stdout.WriteLine("interrupted; run the same command again to continue the estimate"); return 130; }
                 stdout.WriteLine($"[{g + 1}/{groups.Count}] timing {p.Kind} {p.Dataset} {p.Teacher} -> {p.Student} {p.Method}");
@@ -187,20 +190,23 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
                 var sw = System.Diagnostics.Stopwatch.StartNew();
                 int code = HarCli.Run([.. args], new StringWriter(), stderr);
                 if (code != 0) { stderr.WriteLine($"estimate: cell {p.Dir} failed (exit {code})"); return code; }
-                AtomicFile.WriteAllText(wallFile, sw.Elapsed.TotalSeconds.ToString("R", inv));
+                stamp = [batches.ToString(inv), sw.Elapsed.TotalSeconds.ToString("R", inv)];
+                AtomicFile.WriteAllText(wallFile, string.Join(' ', stamp));
             }
-            double wall = double.Parse(File.ReadAllText(wallFile), inv);
-            var epoch = File.ReadLines(Path.Combine(p.Dir, "log.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
-                .Last(e => e.GetProperty("type").GetString() == "epoch");
+            double wall = double.Parse(stamp[1], inv);
+            var epochs = File.ReadLines(Path.Combine(p.Dir, "log.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+                .Where(e => e.GetProperty("type").GetString() == "epoch").ToList();
+            var epoch = epochs[^1];
             int ran = epoch.GetProperty("Batches").GetInt32(), fullBatches = epoch.GetProperty("FullBatches").GetInt32();
             double train = epoch.GetProperty("TrainSeconds").GetDouble(), seconds = epoch.GetProperty("Seconds").GetDouble();
-            double perBatch = train / Math.Max(ran, 1), validation = seconds - train, oneOff = Math.Max(wall - seconds, 0);
-            int epochs = EpochsOf(full[i].Args);
-            double cell = epochs * (fullBatches * perBatch + validation) + oneOff;
+            double perBatch = train / Math.Max(ran, 1), validation = seconds - train;
+            double oneOff = Math.Max(wall - epochs.Sum(e => e.GetProperty("Seconds").GetDouble()), 0);
+            int fullEpochs = EpochsOf(full[i].Args);
+            double cell = fullEpochs * (fullBatches * perBatch + validation) + oneOff;
             int count = groups[g].Count();
             total += cell * count;
             var k = groups[g].Key;
-            md.AppendLine(string.Create(inv, $"| {k.Kind} | {k.Dataset} | {k.Teacher} -> {k.Student} | {k.Method} | {count} | {epochs} | {fullBatches} | {perBatch:F3} | {validation:F1} | {oneOff:F1} | {cell:F0} | {cell * count:F0} |"));
+            md.AppendLine(string.Create(inv, $"| {k.Kind} | {k.Dataset} | {k.Teacher} -> {k.Student} | {k.Method} | {count} | {fullEpochs} | {fullBatches} | {perBatch:F3} | {validation:F1} | {oneOff:F1} | {cell:F0} | {cell * count:F0} |"));
         }
         var summary = string.Create(inv, $"{full.Count} cells; estimated {total / 3600:F1} h ({total:F0} s) one cell after another");
         md.AppendLine().AppendLine($"**{summary}.**");

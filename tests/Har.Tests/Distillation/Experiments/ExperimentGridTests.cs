@@ -103,6 +103,12 @@ public sealed class ExperimentGridTests
         var log = File.ReadAllLines(Path.Combine(dir.Sub("out"), "estimate", "uci-har", "alone", "mlp-s1", "log.jsonl"));
         Assert.Contains("\"Batches\":2,", log[0]);
 
+        // run again: every probe is reused (nothing is timed anew); with another batch count they are timed again
+        (code, o, e) = DistillCliTests.Har("experiment", "--grid", gridFile, "--estimate", "2", "--out", dir.Sub("out"), "--data", TestData.Root);
+        Assert.True(code == 0, o + e);
+        Assert.DoesNotContain("timing", o);
+        Assert.Equal(md, File.ReadAllText(Path.Combine(dir.Sub("out"), "estimate.md")));
+
         (code, o, e) = DistillCliTests.Har("experiment", "--grid", gridFile, "--estimate", "2", "--max-batches", "3", "--out", dir.Sub("out"));
         Assert.Equal(1, code);
         Assert.Contains("leave out --max-batches", o + e);
