@@ -30,6 +30,9 @@ public sealed record TrainOptions
     public float LabelSmoothing { get; init; }
     /// <summary>Cross-entropy class weights fitted on the training split: none, balanced or sqrt (<see cref="LabelLoss.Weights"/>).</summary>
     public string ClassWeights { get; init; } = "none";
+    /// <summary>Decay of an exponential moving average of the model's weights, which is then what validation scores, the best
+    /// checkpoint holds and the test evaluates (e.g. 0.999); 0 = off.</summary>
+    public float Ema { get; init; }
     /// <summary>Clip the gradient norm to this value; 0 = off.</summary>
     public float ClipNorm { get; init; }
     /// <summary>Weight of auxiliary heads' cross-entropy (models with per-block heads).</summary>
@@ -62,6 +65,7 @@ public sealed record TrainOptions
         if (!(WeightDecay >= 0)) Fail("weight-decay", WeightDecay, "a number >= 0");
         if (LabelSmoothing is < 0 or >= 1 || float.IsNaN(LabelSmoothing)) Fail("label-smoothing", LabelSmoothing, "a number in [0, 1)");
         if (!LabelLoss.WeightModes.Contains(ClassWeights)) Fail("class-weights", ClassWeights, string.Join(", ", LabelLoss.WeightModes));
+        if (!(Ema >= 0 && Ema < 1)) Fail("ema", Ema, "a decay in [0, 1) (0 = off), e.g. 0.999");
         if (!(ClipNorm >= 0)) Fail("clip-norm", ClipNorm, "a number >= 0 (0 = off)");
         if (WarmupEpochs < 0 || WarmupEpochs > Epochs) Fail("warmup-epochs", WarmupEpochs, $"0..{Epochs}");
         if (Patience < 0) Fail("patience", Patience, "an integer >= 0 (0 = off)");

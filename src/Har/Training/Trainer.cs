@@ -37,6 +37,9 @@ public sealed class Trainer
     private readonly ITrainingObjective _objective;
     private readonly ITrainingObserver _observer;
     private readonly List<(string prefix, Module module)> _modules;
+    /// <summary>What the best checkpoint holds: the model and the objective's modules, without the EMA shadows.</summary>
+    private readonly List<(string prefix, Module module)> _bestModules;
+    private readonly ModelEma? _ema;
     private readonly Optimizer _opt;
     private readonly ILrSchedule? _schedule;
     private readonly BatchLoader _loader;
@@ -61,6 +64,12 @@ public sealed class Trainer
             "adam" => new Adam(parameters, options.Lr, weightDecay: options.WeightDecay),
             _ => new AdamW(parameters, options.Lr, weightDecay: options.WeightDecay),
         };
+        _bestModules = [.. _modules];
+        if (options.Ema > 0)
+        {
+            _ema = new ModelEma(model, options.Ema);
+            _modules.Add(("ema", _ema));   // the shadows and their step count go into last.safetensors, so --resume continues them
+        }
         _loader = new BatchLoader(data.Train, options.BatchSize, shuffle: true, seed: options.Seed, dropLast: data.Train.Count > options.BatchSize);
         _batchesPerEpoch = options.MaxBatchesPerEpoch > 0 ? Math.Min(options.MaxBatchesPerEpoch, _loader.BatchesPerEpoch) : _loader.BatchesPerEpoch;
         _schedule = options.Schedule switch
@@ -95,7 +104,12 @@ public sealed class Trainer
             int without = improved ? 0 : state.EpochsWithoutImprovement + 1;
             bool stop = _o.Patience > 0 && without >= _o.Patience;
             var meta = new Dictionary<string, string> { ["epoch"] = epoch.ToString(), ["model"] = _model.Spec.Name, ["dataset"] = _data.Name };
-            if (improved) RunFiles.SaveModules(_files.Best, _modules, meta);
+            if (improved)
+            {
+                _ema?.Swap();   // the best checkpoint holds the averaged weights (under the model's own names)
+                try { RunFiles.SaveModules(_files.Best, _bestModules, meta); }
+                finally { _ema?.Swap(); }
+            }
             RunFiles.SaveModules(_files.Last, _modules, meta);
             RunFiles.SaveOptimizer(_files.LastOptim, _opt);
             var plateau = _schedule as ReduceLrOnPlateau;
@@ -135,7 +149,7 @@ public sealed class Trainer
         }
 
         // the best epoch's weights (selected on validation subjects) are evaluated on the test subjects
-        if (File.Exists(_files.Best)) RunFiles.LoadModules(_files.Best, _modules);
+        if (File.Exists(_files.Best)) RunFiles.LoadModules(_files.Best, _bestModules);
         var test = Evaluator.Evaluate(_model, _data.Test, _data.ClassNames);
         var companionTests = _objective.Companions.Select(c => (c.name, Evaluator.Evaluate(c.model, _data.Test, _data.ClassNames))).ToList();
         var testLine = new Dictionary<string, object> { ["type"] = "test", ["accuracy"] = test.Report.Accuracy, ["macro_f1"] = test.Report.MacroF1, ["loss"] = test.Loss, ["best_epoch"] = state.BestEpoch };
@@ -177,6 +191,7 @@ public sealed class Trainer
                 loss.Backward();
                 if (_o.ClipNorm > 0) GradClip.ClipGradNorm(_opt.Parameters, _o.ClipNorm);
                 _opt.Step();
+                _ema?.Update();
                 if (_schedule is CosineLr) _schedule.Step();
                 lossSum += lv * n;
                 var pred = logits.ArgMaxLastAxis();
@@ -187,7 +202,10 @@ public sealed class Trainer
             _observer.OnBatch(epoch, b, _batchesPerEpoch, lossSum / seen, seen / sw.Elapsed.TotalSeconds);
         }
         double trainSeconds = sw.Elapsed.TotalSeconds;
-        var val = _data.Validation.Count > 0 ? Evaluator.Evaluate(_model, _data.Validation, _data.ClassNames) : null;
+        _ema?.Swap();   // validation scores the averaged weights, which are what the best checkpoint would keep
+        EvalResult? val;
+        try { val = _data.Validation.Count > 0 ? Evaluator.Evaluate(_model, _data.Validation, _data.ClassNames) : null; }
+        finally { _ema?.Swap(); }
         _companionVal = _data.Validation.Count > 0
             ? _objective.Companions.Select(c => (c.name, Evaluator.Evaluate(c.model, _data.Validation, _data.ClassNames))).ToList()
             : [];

@@ -67,6 +67,32 @@ public class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void WithEmaResumeReproducesTheRunAndTheBestCheckpointHoldsTheAverage()
+    {
+        var data = SyntheticData.Make();
+        var o = Options(4) with { Ema = 0.9f };
+        var full = new Trainer(o, data, new TinyModel(Spec, new Rng(1)), Path.Combine(_dir, "ea")).Run();
+        using var cts = new CancellationTokenSource();
+        new Trainer(o, data, new TinyModel(Spec, new Rng(1)), Path.Combine(_dir, "eb"), observer: new Recorder { CancelAfterEpoch = (2, cts) }).Run(cancel: cts.Token);
+        var resumed = new Trainer(o, data, new TinyModel(Spec, new Rng(99)), Path.Combine(_dir, "eb")).Run(resume: true);
+        Assert.Equal(full.State.History.Select(h => h.ValLoss), resumed.State.History.Select(h => h.ValLoss));
+        Assert.Equal(full.Test!.Predictions, resumed.Test!.Predictions);
+
+        // validation scored the averaged weights: the best checkpoint reproduces its epoch's validation loss, the live
+        // weights of the last checkpoint do not reproduce the last epoch's
+        double Val(string file)
+        {
+            var m = new TinyModel(Spec, new Rng(5));
+            RunFiles.LoadModelTensors(Path.Combine(_dir, "ea", file), m);
+            return Evaluator.Evaluate(m, data.Validation, data.ClassNames).Loss;
+        }
+        Assert.Equal(full.State.History[full.State.BestEpoch - 1].ValLoss, Val("best.safetensors"), 6);
+        Assert.NotEqual(full.State.History[^1].ValLoss, Val("last.safetensors"), 6);
+        Assert.Contains("ema.updates", System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(Path.Combine(_dir, "ea", "last.safetensors"))));
+        Assert.Contains("--ema", Assert.Throws<ArgumentException>(() => (o with { Ema = 1f }).Validate()).Message);
+    }
+
+    [Fact]
     public void CancellationStopsWithoutCommittingAPartialEpoch()
     {
         var data = SyntheticData.Make();
