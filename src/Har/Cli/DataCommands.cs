@@ -14,6 +14,7 @@ public static class DataCommands
         data.Options.Add(HarCli.NoCacheOption);
         data.Options.Add(HarCli.WindowOption);
         data.Options.Add(HarCli.StrideOption);
+        data.Options.Add(HarCli.WindowLabelOption);
         data.Options.Add(HarCli.ValFractionOption);
         data.Options.Add(HarCli.ValSubjectsOption);
         data.Options.Add(HarCli.SplitSeedOption);

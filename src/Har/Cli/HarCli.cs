@@ -20,6 +20,7 @@ public static class HarCli
     public static readonly Option<bool> NoCacheOption = new("--no-cache") { Description = "Neither read nor write the preprocessed cache", Recursive = true };
     public static readonly Option<int> WindowOption = new("--window") { Description = "Window length in samples", DefaultValueFactory = _ => 128, Recursive = true };
     public static readonly Option<int> StrideOption = new("--stride") { Description = "Stride between windows in samples (64 = 50% overlap)", DefaultValueFactory = _ => 64, Recursive = true };
+    public static readonly Option<string> WindowLabelOption = new("--window-label") { Description = "HAPT window labels: pure (windows one activity covers entirely; mixed ones dropped) or majority (the label covering most samples; keeps several times more postural-transition windows)", DefaultValueFactory = _ => "pure", Recursive = true };
     public static readonly Option<double> ValFractionOption = new("--val-fraction") { Description = "Fraction of training subjects carved out for validation", DefaultValueFactory = _ => 0.2, Recursive = true };
     public static readonly Option<string?> ValSubjectsOption = new("--val-subjects") { Description = "Explicit validation subjects, comma-separated (overrides --val-fraction)", Recursive = true };
     public static readonly Option<ulong> SplitSeedOption = new("--split-seed") { Description = "Seed of the validation-subject draw", DefaultValueFactory = _ => 0UL, Recursive = true };
@@ -90,6 +91,7 @@ public static class HarCli
             UseCache = !p.GetValue(NoCacheOption),
             WindowLength = p.GetValue(WindowOption),
             Stride = p.GetValue(StrideOption),
+            WindowLabel = p.GetValue(WindowLabelOption)!,
             ValidationFraction = p.GetValue(ValFractionOption),
             ValidationSubjects = val,
             SplitSeed = p.GetValue(SplitSeedOption),

@@ -114,7 +114,7 @@ public static class TrainCommands
         {
             foreach (var o in new Option[] { Dataset, Epochs, Batch, Lr, Optimizer, WeightDecay, Momentum, Nesterov, Schedule, Warmup, StepSize, Gamma,
                          PlateauPatience, PlateauFactor, MinLr, LabelSmoothing, ClassWeights, Ema, ClipNorm, AuxWeight, Augment, Jitter, Scale, Shift, Patience, SelectBy, Seed,
-                         MaxBatches, Out, Resume, DeviceOption, QuietOption, HarCli.NoCacheOption, HarCli.WindowOption, HarCli.StrideOption, HarCli.ValFractionOption, HarCli.ValSubjectsOption, HarCli.SplitSeedOption })
+                         MaxBatches, Out, Resume, DeviceOption, QuietOption, HarCli.NoCacheOption, HarCli.WindowOption, HarCli.StrideOption, HarCli.WindowLabelOption, HarCli.ValFractionOption, HarCli.ValSubjectsOption, HarCli.SplitSeedOption })
                 c.Options.Add(o);
         }
 

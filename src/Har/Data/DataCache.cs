@@ -28,7 +28,8 @@ public static class DataCache
         var sb = new StringBuilder();
         sb.Append("format=").Append(FormatVersion).Append(";loader=").Append(LoaderVersion)
           .Append(";name=").Append(info.Name).Append(";window=").Append(options.WindowLength)
-          .Append(";stride=").Append(options.Stride).Append(";decimator=63/0.8/hamming\n");
+          .Append(";stride=").Append(options.Stride).Append(options.WindowLabel == "pure" ? "" : ";label=" + options.WindowLabel)
+          .Append(";decimator=63/0.8/hamming\n");
         var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
             .Select(f => (Rel: Path.GetRelativePath(root, f).Replace('\\', '/'), Full: f))
             .OrderBy(f => f.Rel, StringComparer.Ordinal);

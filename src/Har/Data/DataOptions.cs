@@ -13,6 +13,15 @@ public sealed record DataOptions
     public int WindowLength { get; init; } = 128;
     /// <summary>Samples between window starts (64 = 50% overlap for 128-sample windows).</summary>
     public int Stride { get; init; } = 64;
+    /// <summary>
+    /// How a window cut from per-sample labels gets its label (HAPT, whose recordings change activity): <c>pure</c> keeps
+    /// only windows one activity covers entirely (the project's definition; mixed windows are dropped and counted),
+    /// <c>majority</c> gives a window the label that covers most of its samples (the mode, as in the HMKD author's earlier
+    /// pipelines), dropping it only when most of it is unlabelled; ties go to the lower activity id. Short postural
+    /// transitions yield several times more windows under <c>majority</c>. The other datasets' windows are pure by
+    /// construction (one activity per recording or per run), so the option does not change them.
+    /// </summary>
+    public string WindowLabel { get; init; } = "pure";
     /// <summary>Fraction of training subjects carved out for validation (datasets without fixed validation subjects).</summary>
     public double ValidationFraction { get; init; } = 0.2;
     /// <summary>Explicit validation subjects (must be training subjects); overrides <see cref="ValidationFraction"/>.</summary>
@@ -30,6 +39,8 @@ public sealed record DataOptions
             throw new HarDataException($"window length {WindowLength} is out of range; expected 2..65536 samples");
         if (Stride < 1 || Stride > 1 << 16)
             throw new HarDataException($"stride {Stride} is out of range; expected 1..65536 samples");
+        if (WindowLabel is not ("pure" or "majority"))
+            throw new HarDataException($"window label rule '{WindowLabel}' is not known; expected pure or majority (--window-label)");
         if (ValidationFraction is < 0 or >= 1 || double.IsNaN(ValidationFraction))
             throw new HarDataException($"validation fraction {ValidationFraction} is out of range; expected 0 <= f < 1");
     }

@@ -91,7 +91,8 @@ public static partial class HaptLoader
 
         var expIds = exps.Keys.ToArray();
         int L = options.WindowLength, S = options.Stride, C = Channels.Length;
-        var perExp = new (WindowSet W, long Samples, long Mixed, long Unlabelled, long Total)[expIds.Length];
+        var perExp = new (WindowSet W, long Samples, long Mixed, long Unlabelled, long Total, long Relabelled)[expIds.Length];
+        bool majority = options.WindowLabel == "majority";
         Par.For(expIds.Length, k =>
         {
             int e = expIds[k];
@@ -121,7 +122,8 @@ public static partial class HaptLoader
             }
             int nw = WindowBuilder.WindowCount(na, L, S);
             var wb = new WindowBuilder(C, L, Math.Max(1, nw));
-            long mixed = 0, unl = 0;
+            long mixed = 0, unl = 0, relabelled = 0;
+            var votes = new int[classes.Length + 1];
             for (int w = 0; w < nw; w++)
             {
                 int st = w * S;
@@ -134,21 +136,31 @@ public static partial class HaptLoader
                 }
                 if (uniform && first != 0) wb.Add(samples, st, first - 1, user);
                 else if (!anyLabel) unl++;
+                else if (majority)
+                {
+                    // the mode of the window's samples, unlabelled (0) included; ties to the lower id
+                    Array.Clear(votes);
+                    for (int t = st; t < st + L; t++) votes[label[t]]++;
+                    int mode = 0;
+                    for (int a = 1; a < votes.Length; a++) if (votes[a] > votes[mode]) mode = a;
+                    if (mode == 0) unl++;
+                    else { wb.Add(samples, st, mode - 1, user); relabelled++; }
+                }
                 else mixed++;
             }
-            perExp[k] = (wb.Build(), na, mixed, unl, nw);
+            perExp[k] = (wb.Build(), na, mixed, unl, nw, relabelled);
         });
 
         var train = new List<WindowSet>();
         var test = new List<WindowSet>();
-        long samplesTotal = 0, mixedTotal = 0, unlTotal = 0, candidates = 0;
+        long samplesTotal = 0, mixedTotal = 0, unlTotal = 0, candidates = 0, relabelledTotal = 0;
         var users = new SortedSet<int>();
         for (int k = 0; k < expIds.Length; k++)
         {
             int user = exps[expIds[k]].User;
             users.Add(user);
             var r = perExp[k];
-            samplesTotal += r.Samples; mixedTotal += r.Mixed; unlTotal += r.Unlabelled; candidates += r.Total;
+            samplesTotal += r.Samples; mixedTotal += r.Mixed; unlTotal += r.Unlabelled; candidates += r.Total; relabelledTotal += r.Relabelled;
             if (trainSubjects.Contains(user)) train.Add(r.W);
             else if (testSubjects.Contains(user)) test.Add(r.W);
             else throw new HarDataException($"user {user} (experiment {expIds[k]}) is in neither {trainList} nor {testList}; expected every user in one split");
@@ -171,6 +183,7 @@ public static partial class HaptLoader
                 new("label_segments", segments.Length),
                 new("candidate_windows", candidates),
                 new("windows_kept", trainSet.Count + testSet.Count),
+                new("windows_kept_by_majority", relabelledTotal),
                 new("windows_dropped_mixed", mixedTotal),
                 new("windows_dropped_unlabelled", unlTotal),
             ],

@@ -137,6 +137,19 @@ public sealed class BadInputTests
         Assert.Equal(3, d.Counter("candidate_windows"));
         Assert.Equal(2, d.Train.Count);
         Assert.Equal(1, d.Counter("windows_dropped_mixed"));
+        // majority labels: the window at 128 has 72 walking and 56 sitting samples, so it is kept as walking
+        var m = HaptLoader.Load(root, new DataOptions { WindowLabel = "majority" });
+        Assert.Equal(3, m.Train.Count);
+        Assert.Equal([0, 0, 0], m.Train.Labels);
+        Assert.Equal(1, m.Counter("windows_kept_by_majority"));
+        Assert.Equal(0, m.Counter("windows_dropped_mixed"));
+        // ... unless most of it is unlabelled: 22 walking, 80 unlabelled, 26 sitting samples
+        File.WriteAllText(Path.Combine(root, "RawData", "labels.txt"), "1 1 1 1 150\n1 1 2 231 300\n");
+        m = HaptLoader.Load(root, new DataOptions { WindowLabel = "majority" });
+        Assert.Equal(2, m.Train.Count);
+        Assert.Equal(1, m.Counter("windows_dropped_unlabelled"));
+        Assert.Contains("--window-label", Assert.Throws<HarDataException>(() => HarData.Load("hapt", new DataOptions { DataDir = dir.Path, WindowLabel = "mode" })).Message);
+        File.WriteAllText(Path.Combine(root, "RawData", "labels.txt"), "1 1 1 1 200\n1 1 2 201 300\n");
         // gyro shorter than acc
         File.WriteAllText(Path.Combine(root, "RawData", "gyro_exp01_user01.txt"), string.Concat(Enumerable.Repeat("0.1 0.2 0.3\n", 299)));
         e = Assert.Throws<HarDataException>(() => HaptLoader.Load(root, new DataOptions()));

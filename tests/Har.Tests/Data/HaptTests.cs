@@ -78,6 +78,19 @@ public sealed class HaptTests(HaptFixture fx, ITestOutputHelper output)
     }
 
     [Fact]
+    public void MajorityLabelsKeepMoreTransitionWindows()
+    {
+        var m = HarData.Load("hapt", fx.Options with { WindowLabel = "majority", UseCache = false });
+        Assert.Equal(0, m.Counter("windows_dropped_mixed"));
+        Assert.Equal(m.Counter("candidate_windows"), m.Counter("windows_kept") + m.Counter("windows_dropped_unlabelled"));
+        Assert.Equal(m.Counter("windows_kept") - D.Counter("windows_kept"), m.Counter("windows_kept_by_majority"));
+        var pure = D.Train.ClassCounts(12);
+        var maj = m.Train.ClassCounts(12);
+        for (int c = 6; c < 12; c++) Assert.True(maj[c] > 2 * pure[c], $"class {c}: {maj[c]} majority windows vs {pure[c]} pure");
+        output.WriteLine($"transition windows (train), pure: {string.Join(" ", pure[6..])}; majority: {string.Join(" ", maj[6..])}");
+    }
+
+    [Fact]
     public void SecondLoadComesFromCache()
     {
         var again = fx.CachedLoad();
