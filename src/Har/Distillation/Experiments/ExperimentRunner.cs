@@ -114,32 +114,64 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
         return result;
     }
 
+    /// <summary>How long a worker waits before looking again when every remaining cell is taken by another worker or
+    /// waits for a teacher that another worker is training.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Runs the unfinished cells. Several `har experiment` processes may run the same grid at once (one per core or
+    /// GPU): each claims a cell by creating DIR.lock (create-new, so exactly one wins), skips cells other live workers
+    /// hold, and starts a distillation cell only once the grid's teacher it needs is finished. A lock left by a worker
+    /// that died (its process is gone) is taken over, and that cell resumes.
+    /// </summary>
     public int Run(CancellationToken cancel = default)
     {
         var cells = Cells();
         Directory.CreateDirectory(OutDir);
-        int failed = 0, ran = 0, skipped = 0;
+        int failed = 0, ran = 0, skipped = cells.Count(c => c.Finished);
         var inv = CultureInfo.InvariantCulture;
-        var timings = new List<(GridCell cell, double seconds)>();
-        for (int i = 0; i < cells.Count; i++)
+        var teacherCells = cells.Where(c => c.Kind == "teacher").ToDictionary(c => c.Dir);
+        var pending = cells.Where(c => !c.Finished).ToList();
+        var failedCells = new HashSet<GridCell>();
+        while (true)
         {
-            var c = cells[i];
-            if (c.Finished) { skipped++; continue; }
-            if (cancel.IsCancellationRequested) { stdout.WriteLine($"interrupted before cell {i + 1}/{cells.Count}; run the same command again to continue"); WriteTable(cells); return 130; }
-            var args = new List<string>(c.Args);
-            if (c.Started) args.Add("--resume");
-            stdout.WriteLine($"[{i + 1}/{cells.Count}] {c.Kind} {c.Dataset} {c.Teacher} -> {c.Student} {c.Method} seed {c.Seed}{(c.Started ? " (resuming)" : "")}");
-            var sw = System.Diagnostics.Stopwatch.StartNew();
-            var cellOut = new StringWriter();
-            int code = HarCli.Run([.. args], settings.Quiet ? cellOut : stdout, stderr);
-            sw.Stop();
-            if (code == 130) { stdout.WriteLine("interrupted; run the same command again to resume"); WriteTable(cells); return 130; }
-            if (code != 0) { failed++; stderr.WriteLine($"cell {c.Dir} failed (exit {code}); continuing"); continue; }
-            ran++;
-            timings.Add((c, sw.Elapsed.TotalSeconds));
-            File.AppendAllText(Path.Combine(OutDir, "timings.jsonl"), JsonSerializer.Serialize(new { dir = c.Dir, kind = c.Kind, dataset = c.Dataset, method = c.Method, seed = c.Seed, seconds = sw.Elapsed.TotalSeconds }) + "\n");
-            if (settings.Quiet) stdout.WriteLine(string.Create(inv, $"    {LastLine(cellOut.ToString())} ({sw.Elapsed.TotalSeconds:F1} s)"));
-            CellFinished?.Invoke(c);
+            bool progress = false, waiting = false;
+            foreach (var c in pending.ToList())
+            {
+                if (c.Finished || failedCells.Contains(c)) { pending.Remove(c); continue; }
+                if (cancel.IsCancellationRequested) { stdout.WriteLine("interrupted; run the same command again to continue"); WriteTable(cells); return 130; }
+                int at = c.Args.IndexOf("--teacher");
+                if (at >= 0 && teacherCells.TryGetValue(c.Args[at + 1], out var teacher) && !teacher.Finished)
+                {
+                    if (failedCells.Contains(teacher)) { failedCells.Add(c); failed++; stderr.WriteLine($"cell {c.Dir} skipped: its teacher {teacher.Dir} failed"); }
+                    else waiting = true;
+                    continue;
+                }
+                using var claim = CellLock.TryClaim(c.Dir);
+                if (claim == null) { waiting = true; continue; }
+                if (c.Finished) { pending.Remove(c); continue; }   // finished by another worker meanwhile
+                var args = new List<string>(c.Args);
+                if (c.Started) args.Add("--resume");
+                stdout.WriteLine($"[{cells.IndexOf(c) + 1}/{cells.Count}] {c.Kind} {c.Dataset} {c.Teacher} -> {c.Student} {c.Method} seed {c.Seed}{(c.Started ? " (resuming)" : "")}");
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                var cellOut = new StringWriter();
+                int code = HarCli.Run([.. args], settings.Quiet ? cellOut : stdout, stderr);
+                sw.Stop();
+                if (code == 130) { stdout.WriteLine("interrupted; run the same command again to resume"); WriteTable(cells); return 130; }
+                progress = true;
+                pending.Remove(c);
+                if (code != 0) { failed++; failedCells.Add(c); stderr.WriteLine($"cell {c.Dir} failed (exit {code}); continuing"); continue; }
+                ran++;
+                File.AppendAllText(Path.Combine(OutDir, "timings.jsonl"), JsonSerializer.Serialize(new { dir = c.Dir, kind = c.Kind, dataset = c.Dataset, method = c.Method, seed = c.Seed, seconds = sw.Elapsed.TotalSeconds }) + "\n");
+                if (settings.Quiet) stdout.WriteLine(string.Create(inv, $"    {LastLine(cellOut.ToString())} ({sw.Elapsed.TotalSeconds:F1} s)"));
+                CellFinished?.Invoke(c);
+            }
+            if (pending.Count == 0) break;
+            if (!progress && waiting)
+            {
+                // everything left is held by other workers or waits for their teachers
+                if (cancel.WaitHandle.WaitOne(PollInterval)) continue;
+            }
         }
         WriteTable(cells);
         stdout.WriteLine($"{ran} cells run, {skipped} already finished, {failed} failed; table: {Path.Combine(OutDir, "results.md")}");

@@ -113,4 +113,59 @@ public sealed class ExperimentGridTests
         Assert.Equal(1, code);
         Assert.Contains("leave out --max-batches", o + e);
     }
+    [Fact]
+    public void CellLockAdmitsOneWorkerAndTakesOverADeadOnesClaim()
+    {
+        using var dir = new TempDir();
+        var cell = dir.Sub("cell");
+        using var live = LiveProcess();
+        try
+        {
+            using (var first = CellLock.TryClaim(cell))
+            {
+                Assert.NotNull(first);
+                Assert.Null(CellLock.TryClaim(cell));          // held by this (live) process
+                File.WriteAllText(CellLock.PathFor(cell), $"{live.Id} {Environment.MachineName}");
+                Assert.Null(CellLock.TryClaim(cell));          // held by another live process
+            }
+        }
+        finally { live.Kill(); }
+        Assert.False(File.Exists(CellLock.PathFor(cell)));     // released
+        File.WriteAllText(CellLock.PathFor(cell), $"{int.MaxValue - 1} {Environment.MachineName}");
+        using (var taken = CellLock.TryClaim(cell)) Assert.NotNull(taken);   // its process is gone: stale, taken over
+        File.WriteAllText(CellLock.PathFor(cell), "1 some-other-host");
+        Assert.Null(CellLock.TryClaim(cell));                  // another machine's worker on a shared folder: respected
+    }
+
+    /// <summary>A process that stays alive until killed (stands in for another worker).</summary>
+    private static System.Diagnostics.Process LiveProcess() =>
+        System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "120") { UseShellExecute = false })!;
+
+    [Fact]
+    public void WorkersShareAGridTheTeacherFirst()
+    {
+        using var dir = new TempDir();
+        var grid = new ExperimentGrid
+        {
+            Name = "shared", Datasets = ["uci-har"], Pairs = [new GridPair { Teacher = "mobilenet-tiny", Student = "mlp" }],
+            Methods = ["kd"], Seeds = [1], StudentAlone = true, TrainTeachers = true,
+            TeacherArgs = ["--batch", "32"], Args = ["--batch", "32"],
+        };
+        var settings = new ExperimentRunner.Settings { Out = dir.Sub("out"), Epochs = 1, MaxBatches = 2, DataDir = TestData.Root };
+        var o = new StringWriter();
+        var runner = new ExperimentRunner(grid, settings, o, TextWriter.Null) { PollInterval = TimeSpan.FromMilliseconds(100) };
+        var cells = runner.Cells();
+        Assert.Equal(["teacher", "alone", "distill"], cells.Select(c => c.Kind));
+        // another (live) worker holds the teacher: this one trains the student alone, then waits; when that worker
+        // dies, its claim is taken over and the teacher, then the distillation cell, run here
+        using var other = LiveProcess();
+        Directory.CreateDirectory(Path.GetDirectoryName(cells[0].Dir)!);
+        File.WriteAllText(CellLock.PathFor(cells[0].Dir), $"{other.Id} {Environment.MachineName}");
+        runner.CellFinished = c => { if (c.Kind == "alone") other.Kill(); };
+        Assert.Equal(0, runner.Run());
+        var order = o.ToString().Split('\n').Where(l => l.StartsWith('[')).Select(l => l.Split(' ')[1]).ToList();
+        Assert.Equal(["alone", "teacher", "distill"], order);
+        Assert.All(cells, c => Assert.True(c.Finished, c.Dir));
+        Assert.All(cells, c => Assert.False(File.Exists(CellLock.PathFor(c.Dir))));
+    }
 }
