@@ -258,9 +258,20 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
 
     private static string LastLine(string s) => s.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
 
-    /// <summary>One row of the comparison table.</summary>
+    /// <summary>One row of the comparison table; for mutual methods also the mean test scores of the co-trained teacher
+    /// (at the student's best epoch), null otherwise.</summary>
     public sealed record Row(string Dataset, string Teacher, string Student, string Method, int Seeds, double AccMean, double AccStd, double F1Mean, double F1Std,
-        long Parameters, long Macs, double LatencyMs);
+        long Parameters, long Macs, double LatencyMs, double? TeacherAcc = null, double? TeacherF1 = null);
+
+    /// <summary>The co-trained teacher's test accuracy and macro-F1 from a cell's log, if it has them.</summary>
+    private static (double acc, double f1)? CoTrainedTeacher(GridCell c)
+    {
+        var log = Path.Combine(c.Dir, "log.jsonl");
+        if (!File.Exists(log)) return null;
+        var test = File.ReadLines(log).Where(l => l.Contains("\"type\":\"test\"")).Select(l => JsonDocument.Parse(l).RootElement).LastOrDefault();
+        return test.ValueKind == JsonValueKind.Object && test.TryGetProperty("teacher_accuracy", out var a) && test.TryGetProperty("teacher_macro_f1", out var f)
+            ? (a.GetDouble(), f.GetDouble()) : null;
+    }
 
     public List<Row> Rows(List<GridCell> cells)
     {
@@ -272,8 +283,10 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
             var acc = m.Select(x => x.GetProperty("accuracy").GetDouble()).ToArray();
             var f1 = m.Select(x => x.GetProperty("macro_f1").GetDouble()).ToArray();
             var first = m[0];
+            var teacher = g.Where(c => c.Finished).Select(CoTrainedTeacher).Where(t => t != null).Select(t => t!.Value).ToList();
             rows.Add(new Row(g.Key.Dataset, g.Key.Teacher, g.Key.Student, g.Key.Method, m.Count, acc.Average(), Std(acc), f1.Average(), Std(f1),
-                first.GetProperty("parameters").GetInt64(), first.GetProperty("macs_per_window").GetInt64(), m.Average(x => x.GetProperty("latency_ms_per_window").GetDouble())));
+                first.GetProperty("parameters").GetInt64(), first.GetProperty("macs_per_window").GetInt64(), m.Average(x => x.GetProperty("latency_ms_per_window").GetDouble()),
+                teacher.Count > 0 ? teacher.Average(t => t.acc) : null, teacher.Count > 0 ? teacher.Average(t => t.f1) : null));
         }
         return rows;
     }
@@ -288,13 +301,13 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
         var md = new StringBuilder();
         md.AppendLine($"# {grid.Name}").AppendLine();
         md.AppendLine("Test-subject accuracy and macro-F1 (%), mean ± std over seeds; size and latency of the model of the row (the student, or the teacher in teacher rows).").AppendLine();
-        md.AppendLine("| dataset | teacher | student | method | seeds | accuracy | macro-F1 | params | MACs/window | latency ms/window |");
-        md.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|");
-        var csv = new StringBuilder("dataset,teacher,student,method,seeds,accuracy_mean,accuracy_std,macro_f1_mean,macro_f1_std,parameters,macs_per_window,latency_ms_per_window\n");
+        md.AppendLine("| dataset | teacher | student | method | seeds | accuracy | macro-F1 | params | MACs/window | latency ms/window | co-trained teacher acc / F1 |");
+        md.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        var csv = new StringBuilder("dataset,teacher,student,method,seeds,accuracy_mean,accuracy_std,macro_f1_mean,macro_f1_std,parameters,macs_per_window,latency_ms_per_window,cotrained_teacher_accuracy,cotrained_teacher_macro_f1\n");
         foreach (var r in rows)
         {
-            md.AppendLine(string.Create(inv, $"| {r.Dataset} | {r.Teacher} | {r.Student} | {r.Method} | {r.Seeds} | {100 * r.AccMean:F2} ± {100 * r.AccStd:F2} | {100 * r.F1Mean:F2} ± {100 * r.F1Std:F2} | {r.Parameters:N0} | {r.Macs:N0} | {r.LatencyMs:F3} |"));
-            csv.AppendLine(string.Create(inv, $"{r.Dataset},{r.Teacher},{r.Student},{r.Method},{r.Seeds},{r.AccMean:R},{r.AccStd:R},{r.F1Mean:R},{r.F1Std:R},{r.Parameters},{r.Macs},{r.LatencyMs:R}"));
+            md.AppendLine(string.Create(inv, $"| {r.Dataset} | {r.Teacher} | {r.Student} | {r.Method} | {r.Seeds} | {100 * r.AccMean:F2} ± {100 * r.AccStd:F2} | {100 * r.F1Mean:F2} ± {100 * r.F1Std:F2} | {r.Parameters:N0} | {r.Macs:N0} | {r.LatencyMs:F3} | {(r.TeacherAcc is { } ta ? $"{100 * ta:F2} / {100 * r.TeacherF1!.Value:F2}" : "-")} |"));
+            csv.AppendLine(string.Create(inv, $"{r.Dataset},{r.Teacher},{r.Student},{r.Method},{r.Seeds},{r.AccMean:R},{r.AccStd:R},{r.F1Mean:R},{r.F1Std:R},{r.Parameters},{r.Macs},{r.LatencyMs:R},{r.TeacherAcc?.ToString("R", inv)},{r.TeacherF1?.ToString("R", inv)}"));
         }
         Directory.CreateDirectory(OutDir);
         AtomicFile.WriteAllText(Path.Combine(OutDir, "results.md"), md.ToString());

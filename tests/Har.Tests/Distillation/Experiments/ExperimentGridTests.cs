@@ -55,6 +55,7 @@ public sealed class ExperimentGridTests
         foreach (var f in new[] { "results.md", "results.csv", "results.png" }) Assert.True(File.Exists(Path.Combine(outDir, f)), f);
         var md = File.ReadAllText(Path.Combine(outDir, "results.md"));
         Assert.Contains("| uci-har | teacher | mlp | hmkd | 2 |", md);
+        Assert.Matches(@"\| hmkd \| 2 \|.*\| [0-9.]+ / [0-9.]+ \|", md);   // the co-trained teacher's test scores
         Assert.Contains("±", md);
     }
 
