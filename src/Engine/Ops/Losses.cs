@@ -29,23 +29,31 @@ public static class Losses
         }
         if (classWeights != null)
         {
-            // scale each target row by w[y_i]·N/Σw[y]: the plain mean below then becomes the weighted mean
-            double total = 0;
+            // scale each target row by its row weight: the plain mean below then becomes the weighted mean
+            var rows = RowWeights(labels, classWeights);
             for (int i = 0; i < n; i++)
-            {
-                float w = classWeights[labels[i]];
-                if (!(w >= 0) || float.IsInfinity(w)) throw new ArgumentOutOfRangeException(nameof(classWeights), $"CrossEntropy: class weight {w} of class {labels[i]} is not a finite number >= 0");
-                total += w;
-            }
-            if (!(total > 0)) throw new ArgumentException("CrossEntropy: every row of the batch has class weight 0");
-            for (int i = 0; i < n; i++)
-            {
-                float r = (float)(classWeights[labels[i]] * n / total);
-                for (int j = 0; j < c; j++) target[i * c + j] *= r;
-            }
+                for (int j = 0; j < c; j++) target[i * c + j] *= rows[i];
         }
         var t = Tensor.FromArray(target, [n, c], logits.Device); // saved for backward: owned by the scope, not disposed here
         return SoftCrossEntropy(logits, t);
+    }
+
+    /// <summary>
+    /// Per-row weights w[y_i]·N / Σ_j w[y_j] (mean 1) of a batch with class weights: a mean of per-row losses scaled by
+    /// them is the class-weighted mean (PyTorch's <c>weight</c> semantics).
+    /// </summary>
+    public static float[] RowWeights(int[] labels, float[] classWeights)
+    {
+        double total = 0;
+        foreach (var y in labels)
+        {
+            if ((uint)y >= (uint)classWeights.Length) throw new ArgumentOutOfRangeException(nameof(labels), $"label {y} is outside [0, {classWeights.Length}) of the class weights");
+            float w = classWeights[y];
+            if (!(w >= 0) || float.IsInfinity(w)) throw new ArgumentOutOfRangeException(nameof(classWeights), $"CrossEntropy: class weight {w} of class {y} is not a finite number >= 0");
+            total += w;
+        }
+        if (!(total > 0)) throw new ArgumentException("CrossEntropy: every row of the batch has class weight 0");
+        return labels.Select(y => (float)(classWeights[y] * labels.Length / total)).ToArray();
     }
 
     /// <summary>Mean over rows of -Σ target·log_softmax(logits) for a probability target (N, C).</summary>

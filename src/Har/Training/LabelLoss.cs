@@ -27,14 +27,7 @@ public sealed class LabelLoss
     public Tensor Of(Tensor logits, int[] labels) => Losses.CrossEntropy(logits, labels, LabelSmoothing, ClassWeights);
 
     /// <summary>The per-row weights w[y_i]·N/Σw[y] (mean 1), or null without class weights; for losses with their own hard-label form.</summary>
-    public float[]? RowWeights(int[] labels)
-    {
-        if (ClassWeights == null) return null;
-        double total = 0;
-        foreach (var y in labels) total += ClassWeights[y];
-        if (!(total > 0)) throw new ArgumentException("class weights: every row of the batch has weight 0");
-        return labels.Select(y => (float)(ClassWeights[y] * labels.Length / total)).ToArray();
-    }
+    public float[]? RowWeights(int[] labels) => ClassWeights == null ? null : Losses.RowWeights(labels, ClassWeights);
 
     /// <summary>The run's label loss: its label smoothing and the class weights of <paramref name="mode"/> fitted on the training split.</summary>
     public static LabelLoss For(TrainOptions o, HarDataset data) =>

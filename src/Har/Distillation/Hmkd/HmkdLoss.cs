@@ -70,7 +70,6 @@ public sealed class HmkdLoss : DistillationLoss
     {
         if (b.Student.Features.Count != _studentProj.Count || b.Teacher.Features.Count != _teacherProj.Count)
             throw new ArgumentException($"hmkd: built for {_studentProj.Count} student / {_teacherProj.Count} teacher features, got {b.Student.Features.Count} / {b.Teacher.Features.Count}");
-        var y = b.Labels;
         // projections with gradient (for the networks' own terms) and of detached features (for the ensemble)
         var zS = b.Student.Features.Select((f, i) => _studentProj[i].Forward(SmlDistMath.Pool(f.Value))).ToList();
         var zT = b.Teacher.Features.Select((f, i) => _teacherProj[i].Forward(SmlDistMath.Pool(f.Value))).ToList();
