@@ -103,6 +103,7 @@ public static class TrainCommands
         public readonly Option<float> Jitter = new("--jitter") { Description = "Std of Gaussian jitter (with --augment)", DefaultValueFactory = _ => 0.03f };
         public readonly Option<float> Scale = new("--scale") { Description = "Std of per-channel scaling (with --augment)", DefaultValueFactory = _ => 0.1f };
         public readonly Option<int> Shift = new("--shift") { Description = "Largest circular time shift in samples (with --augment)", DefaultValueFactory = _ => 8 };
+        public readonly Option<float> Rotate = new("--rotate") { Description = "Largest angle in degrees of a random 3-D rotation of the x/y/z sensor triads, one per window (with --augment; 0 = off)", DefaultValueFactory = _ => 0f };
         public readonly Option<int> Patience = new("--patience") { Description = "Early stopping after this many epochs without validation improvement (0 = off)", DefaultValueFactory = _ => 0 };
         public readonly Option<string> SelectBy = new("--select-by") { Description = "Validation metric that picks the best epoch: macro_f1 or accuracy", DefaultValueFactory = _ => "macro_f1" };
         public readonly Option<ulong> Seed = new("--seed") { Description = "Seed of initialisation, shuffling, dropout and augmentation", DefaultValueFactory = _ => 1UL };
@@ -113,7 +114,7 @@ public static class TrainCommands
         public void AddTo(Command c)
         {
             foreach (var o in new Option[] { Dataset, Epochs, Batch, Lr, Optimizer, WeightDecay, Momentum, Nesterov, Schedule, Warmup, StepSize, Gamma,
-                         PlateauPatience, PlateauFactor, MinLr, LabelSmoothing, ClassWeights, Ema, ClipNorm, AuxWeight, Augment, Jitter, Scale, Shift, Patience, SelectBy, Seed,
+                         PlateauPatience, PlateauFactor, MinLr, LabelSmoothing, ClassWeights, Ema, ClipNorm, AuxWeight, Augment, Jitter, Scale, Shift, Rotate, Patience, SelectBy, Seed,
                          MaxBatches, Out, Resume, DeviceOption, QuietOption, HarCli.NoCacheOption, HarCli.WindowOption, HarCli.StrideOption, HarCli.WindowLabelOption, HarCli.ValFractionOption, HarCli.ValSubjectsOption, HarCli.SplitSeedOption })
                 c.Options.Add(o);
         }
@@ -125,7 +126,7 @@ public static class TrainCommands
             Schedule = p.GetValue(Schedule)!, WarmupEpochs = p.GetValue(Warmup), StepSize = p.GetValue(StepSize), Gamma = p.GetValue(Gamma),
             PlateauPatience = p.GetValue(PlateauPatience), PlateauFactor = p.GetValue(PlateauFactor), MinLr = p.GetValue(MinLr),
             LabelSmoothing = p.GetValue(LabelSmoothing), ClassWeights = p.GetValue(ClassWeights)!, Ema = p.GetValue(Ema), ClipNorm = p.GetValue(ClipNorm), AuxWeight = p.GetValue(AuxWeight), Augment = p.GetValue(Augment),
-            JitterStd = p.GetValue(Jitter), ScaleStd = p.GetValue(Scale), MaxShift = p.GetValue(Shift), Patience = p.GetValue(Patience),
+            JitterStd = p.GetValue(Jitter), ScaleStd = p.GetValue(Scale), MaxShift = p.GetValue(Shift), RotateDegrees = p.GetValue(Rotate), Patience = p.GetValue(Patience),
             SelectBy = p.GetValue(SelectBy)!, Seed = p.GetValue(Seed), Device = p.GetValue(DeviceOption)!, MaxBatchesPerEpoch = p.GetValue(MaxBatches),
         };
     }
@@ -205,7 +206,7 @@ public static class TrainCommands
         var summary = Summarize(files, o, model, device, result.State.BestEpoch, result.Test, result.State.History, o.BatchSize);
         RunReport.Write(files.Dir, summary);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"test ({data.Test.Count} windows, best epoch {result.State.BestEpoch}): accuracy {result.Test.Report.Accuracy:P2}, macro-F1 {result.Test.Report.MacroF1:P2}; report: {Path.Combine(files.Dir, "report.md")}"));
+            $"test ({data.Test.Count} windows, {RunReport.SelectedEpoch(result.State.BestEpoch, result.State.EpochsDone)}): accuracy {result.Test.Report.Accuracy:P2}, macro-F1 {result.Test.Report.MacroF1:P2}; report: {Path.Combine(files.Dir, "report.md")}"));
         foreach (var (name, t) in result.CompanionTests ?? [])
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {name} (trained with it, same epoch): accuracy {t.Report.Accuracy:P2}, macro-F1 {t.Report.MacroF1:P2}"));

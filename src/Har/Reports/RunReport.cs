@@ -27,6 +27,10 @@ public sealed record EvalSummary
 /// <summary>Writes metrics.json, report.md, confusion.png and the training-curve PNGs into a run folder.</summary>
 public static class RunReport
 {
+    /// <summary>Which weights were tested: the best validation epoch, or (no validation split, best epoch 0) the last one.</summary>
+    public static string SelectedEpoch(int bestEpoch, int epochs) =>
+        bestEpoch > 0 ? $"best epoch {bestEpoch} selected on the validation subjects" : $"no validation split: the weights after the last epoch, {epochs}";
+
     public static void Write(string dir, EvalSummary s)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -44,7 +48,7 @@ public static class RunReport
 
         var md = new StringBuilder();
         md.AppendLine($"# {s.Model} on {s.Dataset}").AppendLine();
-        md.AppendLine(string.Create(inv, $"Test subjects: accuracy **{s.Test.Accuracy:P2}**, macro-F1 **{s.Test.MacroF1:P2}**, loss {s.TestLoss:F4} ({s.Test.Count} windows; best epoch {s.BestEpoch} selected on the validation subjects)."));
+        md.AppendLine(string.Create(inv, $"Test subjects: accuracy **{s.Test.Accuracy:P2}**, macro-F1 **{s.Test.MacroF1:P2}**, loss {s.TestLoss:F4} ({s.Test.Count} windows; {SelectedEpoch(s.BestEpoch, s.History.Count)})."));
         md.AppendLine();
         md.AppendLine("| size and speed | |").AppendLine("|---|---:|");
         md.AppendLine(string.Create(inv, $"| parameters | {s.Parameters:N0} |"));

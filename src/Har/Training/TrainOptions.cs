@@ -42,6 +42,8 @@ public sealed record TrainOptions
     public float JitterStd { get; init; } = 0.03f;
     public float ScaleStd { get; init; } = 0.1f;
     public int MaxShift { get; init; } = 8;
+    /// <summary>Largest angle (degrees) of the random rotation of the x/y/z sensor triads (with <see cref="Augment"/>); 0 = off.</summary>
+    public float RotateDegrees { get; init; }
     /// <summary>Stop after this many epochs without validation improvement; 0 = off.</summary>
     public int Patience { get; init; }
     /// <summary>Validation metric that selects the best epoch: macro_f1 or accuracy.</summary>
@@ -66,6 +68,7 @@ public sealed record TrainOptions
         if (LabelSmoothing is < 0 or >= 1 || float.IsNaN(LabelSmoothing)) Fail("label-smoothing", LabelSmoothing, "a number in [0, 1)");
         if (!LabelLoss.WeightModes.Contains(ClassWeights)) Fail("class-weights", ClassWeights, string.Join(", ", LabelLoss.WeightModes));
         if (!(Ema >= 0 && Ema < 1)) Fail("ema", Ema, "a decay in [0, 1) (0 = off), e.g. 0.999");
+        if (!(RotateDegrees >= 0 && RotateDegrees <= 180)) Fail("rotate", RotateDegrees, "an angle in degrees in [0, 180] (0 = off)");
         if (!(ClipNorm >= 0)) Fail("clip-norm", ClipNorm, "a number >= 0 (0 = off)");
         if (WarmupEpochs < 0 || WarmupEpochs > Epochs) Fail("warmup-epochs", WarmupEpochs, $"0..{Epochs}");
         if (Patience < 0) Fail("patience", Patience, "an integer >= 0 (0 = off)");

@@ -43,6 +43,7 @@ public sealed class Trainer
     private readonly Optimizer _opt;
     private readonly ILrSchedule? _schedule;
     private readonly BatchLoader _loader;
+    private readonly SensorRotation? _rotation;
     private readonly int _batchesPerEpoch;
     private List<(string name, EvalResult val)> _companionVal = [];
 
@@ -70,6 +71,7 @@ public sealed class Trainer
             _ema = new ModelEma(model, options.Ema);
             _modules.Add(("ema", _ema));   // the shadows and their step count go into last.safetensors, so --resume continues them
         }
+        if (options.Augment && options.RotateDegrees > 0) _rotation = SensorRotation.For(data.Name, data.ChannelNames, data.Stats);
         _loader = new BatchLoader(data.Train, options.BatchSize, shuffle: true, seed: options.Seed, dropLast: data.Train.Count > options.BatchSize);
         _batchesPerEpoch = options.MaxBatchesPerEpoch > 0 ? Math.Min(options.MaxBatchesPerEpoch, _loader.BatchesPerEpoch) : _loader.BatchesPerEpoch;
         _schedule = options.Schedule switch
@@ -179,7 +181,7 @@ public sealed class Trainer
             if (cancel.IsCancellationRequested) return null;
             int n = batch.Count;
             var xs = batch.XSpan.ToArray();
-            if (_o.Augment) Augmentation.Apply(xs, n, batch.Channels, batch.Time, _o, augRng);
+            if (_o.Augment) Augmentation.Apply(xs, n, batch.Channels, batch.Time, _o, augRng, _rotation);
             var labels = batch.YSpan.ToArray();
             using (TensorScope.Begin())
             {
