@@ -206,7 +206,7 @@ public static class TrainCommands
         var summary = Summarize(files, o, model, device, result.State.BestEpoch, result.Test, result.State.History, o.BatchSize);
         RunReport.Write(files.Dir, summary);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"test ({data.Test.Count} windows, {RunReport.SelectedEpoch(result.State.BestEpoch, result.State.EpochsDone)}): accuracy {result.Test.Report.Accuracy:P2}, macro-F1 {result.Test.Report.MacroF1:P2}; report: {Path.Combine(files.Dir, "report.md")}"));
+            $"test ({data.Test.Count} windows, {RunReport.SelectedEpoch(result.State.BestEpoch, data.Validation.Count > 0)}): accuracy {result.Test.Report.Accuracy:P2}, macro-F1 {result.Test.Report.MacroF1:P2}; report: {Path.Combine(files.Dir, "report.md")}"));
         foreach (var (name, t) in result.CompanionTests ?? [])
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {name} (trained with it, same epoch): accuracy {t.Report.Accuracy:P2}, macro-F1 {t.Report.MacroF1:P2}"));

@@ -27,9 +27,9 @@ public sealed record EvalSummary
 /// <summary>Writes metrics.json, report.md, confusion.png and the training-curve PNGs into a run folder.</summary>
 public static class RunReport
 {
-    /// <summary>Which weights were tested: the best validation epoch, or (no validation split, best epoch 0) the last one.</summary>
-    public static string SelectedEpoch(int bestEpoch, int epochs) =>
-        bestEpoch > 0 ? $"best epoch {bestEpoch} selected on the validation subjects" : $"no validation split: the weights after the last epoch, {epochs}";
+    /// <summary>Which weights were tested: the best validation epoch, or without a validation split the last one.</summary>
+    public static string SelectedEpoch(int bestEpoch, bool validated) =>
+        validated ? $"best epoch {bestEpoch} selected on the validation subjects" : $"no validation split: the weights after the last epoch, {bestEpoch}";
 
     public static void Write(string dir, EvalSummary s)
     {
@@ -48,7 +48,7 @@ public static class RunReport
 
         var md = new StringBuilder();
         md.AppendLine($"# {s.Model} on {s.Dataset}").AppendLine();
-        md.AppendLine(string.Create(inv, $"Test subjects: accuracy **{s.Test.Accuracy:P2}**, macro-F1 **{s.Test.MacroF1:P2}**, loss {s.TestLoss:F4} ({s.Test.Count} windows; {SelectedEpoch(s.BestEpoch, s.History.Count)})."));
+        md.AppendLine(string.Create(inv, $"Test subjects: accuracy **{s.Test.Accuracy:P2}**, macro-F1 **{s.Test.MacroF1:P2}**, loss {s.TestLoss:F4} ({s.Test.Count} windows; {SelectedEpoch(s.BestEpoch, s.History.Count == 0 || !double.IsNaN(s.History[^1].ValAccuracy))})."));
         md.AppendLine();
         md.AppendLine("| size and speed | |").AppendLine("|---|---:|");
         md.AppendLine(string.Create(inv, $"| parameters | {s.Parameters:N0} |"));

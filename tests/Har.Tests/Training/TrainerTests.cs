@@ -1,3 +1,4 @@
+using HarFromScratch.Har.Data;
 using HarFromScratch.Engine.Random;
 using HarFromScratch.Har.Models;
 using HarFromScratch.Har.Training;
@@ -90,6 +91,29 @@ public class TrainerTests : IDisposable
         Assert.NotEqual(full.State.History[^1].ValLoss, Val("last.safetensors"), 6);
         Assert.Contains("ema.updates", System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(Path.Combine(_dir, "ea", "last.safetensors"))));
         Assert.Contains("--ema", Assert.Throws<ArgumentException>(() => (o with { Ema = 1f }).Validate()).Message);
+    }
+
+    [Fact]
+    public void WithoutValidationTheLastEpochsAveragedWeightsAreSavedAsBestAndTested()
+    {
+        // --val-fraction 0: nothing to select on, so the last epoch is the selected one; best.safetensors must hold the
+        // weights the test scored (the average with --ema), since eval and distill --teacher load that file
+        var d = SyntheticData.Make();
+        var data = new HarDataset
+        {
+            Name = d.Name, ChannelNames = d.ChannelNames, ClassNames = d.ClassNames, SamplingRateHz = d.SamplingRateHz,
+            Train = d.Train, Validation = WindowSet.Empty(2, 8), Test = d.Test, Counters = d.Counters,
+        };
+        var run = Path.Combine(_dir, "noval");
+        var result = new Trainer(Options(3) with { Ema = 0.9f }, data, new TinyModel(Spec, new Rng(1)), run).Run();
+        Assert.Equal(3, result.State.BestEpoch);
+        var m = new TinyModel(Spec, new Rng(5));
+        RunFiles.LoadModelTensors(Path.Combine(run, "best.safetensors"), m);
+        Assert.Equal(result.Test!.Predictions, Evaluator.Evaluate(m, data.Test, data.ClassNames).Predictions);
+        Assert.Equal(result.Test.Loss, Evaluator.Evaluate(m, data.Test, data.ClassNames).Loss, 9);
+        var live = new TinyModel(Spec, new Rng(5));
+        RunFiles.LoadModelTensors(Path.Combine(run, "last.safetensors"), live);
+        Assert.NotEqual(result.Test.Loss, Evaluator.Evaluate(live, data.Test, data.ClassNames).Loss, 6);
     }
 
     [Fact]
