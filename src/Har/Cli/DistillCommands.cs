@@ -21,7 +21,7 @@ public static class DistillCommands
     private static Command BuildDistill(TextWriter stdout, TextWriter stderr)
     {
         var set = new TrainCommands.TrainOptionSet();
-        var teacher = new Option<string?>("--teacher") { Description = "Teacher run folder (runs/TEACHER, its best.safetensors is loaded), or for mutual methods a model name (trained from scratch)" };
+        var teacher = new Option<string?>("--teacher") { Description = "Teacher run folder (runs/TEACHER, its best.safetensors is loaded); several run folders, comma-separated, for an ensemble teacher (mean class probability; kd and dkd); or for mutual methods a model name (trained from scratch)" };
         var student = new Option<string>("--student") { Description = "Student model name (see `har models`)", DefaultValueFactory = _ => "mobilenet-tiny" };
         var method = new Option<string>("--method") { Description = "Distillation method (see --list-methods)", DefaultValueFactory = _ => "smldist" };
         var sets = new Option<string[]>("--set") { Description = "Method coefficient NAME=VALUE (repeatable; see --list-methods)", AllowMultipleArgumentsPerToken = false, DefaultValueFactory = _ => [] };
@@ -55,8 +55,23 @@ public static class DistillCommands
     {
         RunConfig? teacherConfig = null;
         string? teacherModelName = null;
+        IReadOnlyList<string>? ensembleRuns = null;
+        IReadOnlyList<RunConfig>? ensembleConfigs = null;
         bool isRun = File.Exists(Path.Combine(teacherArg, "config.json"));
-        if (isRun)
+        if (EnsembleRuns.IsList(teacherArg))
+        {
+            // Hinton et al. distil an ensemble: the teacher is the mean class probability of several trained runs
+            if (entry.Mutual || !entry.LogitsOnly)
+                throw new ArgumentException($"--teacher {teacherArg}: an ensemble of runs gives only logits (no intermediate features) and cannot be trained, so it can teach the logit methods ({string.Join(", ", DistillationMethods.All.Where(m => m.LogitsOnly).Select(m => m.Name))}), not '{entry.Name}'");
+            ensembleRuns = EnsembleRuns.Split(teacherArg);
+            ensembleConfigs = EnsembleRuns.ReadConfigs(ensembleRuns, "--teacher");
+            teacherConfig = ensembleConfigs[0];
+            if (!string.Equals(teacherConfig.Train.Dataset, o.Dataset, StringComparison.OrdinalIgnoreCase))
+                throw new ArgumentException($"--teacher {ensembleRuns[0]}: trained on {teacherConfig.Train.Dataset}, not on --dataset {o.Dataset}");
+            if (teacherConfig.Data.WindowLength != dataOpts.WindowLength || teacherConfig.Data.Stride != dataOpts.Stride || teacherConfig.Data.WindowLabel != dataOpts.WindowLabel)
+                throw new ArgumentException($"--teacher {ensembleRuns[0]}: trained on windows of {teacherConfig.Data.WindowLength}/{teacherConfig.Data.Stride} ({teacherConfig.Data.WindowLabel}), the student on {dataOpts.WindowLength}/{dataOpts.Stride} ({dataOpts.WindowLabel}); use the same --window, --stride and --window-label");
+        }
+        else if (isRun)
         {
             teacherConfig = new RunFiles(teacherArg).ReadConfig();
             if (!string.Equals(teacherConfig.Train.Dataset, o.Dataset, StringComparison.OrdinalIgnoreCase))
@@ -78,7 +93,8 @@ public static class DistillCommands
         {
             var studentModel = HeadSearchModel.CreateAny(new ModelSpec(o.Model, data.Channels, data.WindowLength, data.NumClasses), new Rng(o.Seed), device);
             HarModel teacherModel;
-            if (teacherConfig != null)
+            if (ensembleRuns != null) teacherModel = EnsembleRuns.Build(ensembleRuns, ensembleConfigs!, data.Stats, device);
+            else if (teacherConfig != null)
             {
                 var spec = teacherConfig.Model;
                 if (spec.Channels != data.Channels || spec.Length != data.WindowLength || spec.Classes != data.NumClasses)
@@ -102,7 +118,7 @@ public static class DistillCommands
             var extra = new Dictionary<string, string>
             {
                 ["method"] = entry.Name, ["mutual"] = entry.Mutual ? "true" : "false",
-                ["teacher"] = teacherConfig != null ? Path.GetFullPath(teacherArg) : "scratch",
+                ["teacher"] = ensembleRuns != null ? string.Join(",", ensembleRuns.Select(Path.GetFullPath)) : teacherConfig != null ? Path.GetFullPath(teacherArg) : "scratch",
                 ["teacher_model"] = teacherModel.Spec.Name,
                 ["teacher_parameters"] = teacherModel.ParameterCount.ToString(CultureInfo.InvariantCulture),
                 ["teacher_macs"] = teacherModel.MacsPerWindow().ToString(CultureInfo.InvariantCulture),

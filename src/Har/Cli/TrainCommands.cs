@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using HarFromScratch.Engine.Devices;
+using HarFromScratch.Engine.IO;
 using HarFromScratch.Engine.Random;
 using HarFromScratch.Har.Data;
 using HarFromScratch.Har.Models;
@@ -20,6 +21,7 @@ public static class TrainCommands
     {
         yield return BuildTrain(stdout, stderr);
         yield return BuildEval(stdout, stderr);
+        yield return BuildEnsemble(stdout, stderr);
         yield return BuildModels(stdout, stderr);
         yield return BuildProfile(stdout, stderr);
     }
@@ -248,6 +250,52 @@ public static class TrainCommands
                 stdout.WriteLine(string.Create(inv, $"  {c.Name,-22} precision {c.Precision:F3}  recall {c.Recall:F3}  F1 {c.F1:F3}  ({c.Support})"));
             stdout.WriteLine(string.Create(inv, $"parameters {summary.Parameters:N0}, MACs/window {summary.MacsPerWindow:N0}, latency {summary.LatencyMsPerWindow:F3} ms/window, {summary.LatencyMsPerBatch:F2} ms/batch of {summary.LatencyBatch} on {device.Name}"));
             stdout.WriteLine($"wrote metrics.json, report.md, confusion.png, curves_*.png in {files.Dir}");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command BuildEnsemble(TextWriter stdout, TextWriter stderr)
+    {
+        var runs = new Option<string[]>("--runs") { Description = "Two or more run folders (space- or comma-separated); each is used at its best.safetensors", Required = true, AllowMultipleArgumentsPerToken = true };
+        var outDir = new Option<string>("--out") { Description = "Folder for metrics.json, report.md, confusion.png and ensemble.json", Required = true };
+        var latencyBatch = new Option<int>("--latency-batch") { Description = "Batch size of the per-batch latency", DefaultValueFactory = _ => 64 };
+        var cmd = new Command("ensemble", "Evaluate several runs as one model (mean of their class probabilities) on the test subjects, beside each member; " +
+            "`har distill --teacher RUN1,RUN2,...` distils such an ensemble") { runs, outDir, latencyBatch, DeviceOption };
+        cmd.SetAction(p => HarCli.Guard(stderr, () =>
+        {
+            var list = p.GetValue(runs)!.SelectMany(EnsembleRuns.Split).ToList();
+            var configs = EnsembleRuns.ReadConfigs(list, "--runs");
+            var device = Device.Get(p.GetValue(DeviceOption)!);
+            var reference = configs[0];
+            var data = HarData.Load(reference.Train.Dataset, reference.Data with { DataDir = p.GetValue(HarCli.DataOption), CacheDir = p.GetValue(HarCli.CacheOption) });
+            var model = EnsembleRuns.Build(list, configs, data.Stats, device);
+            var inv = CultureInfo.InvariantCulture;
+            var members = new List<object>();
+            for (int k = 0; k < list.Count; k++)
+            {
+                // a member alone, fed the same windows through the ensemble's mapping into its normalisation
+                var alone = EnsembleRuns.Build([list[k]], [configs[k]], data.Stats, device);
+                var r = Evaluator.Evaluate(alone, data.Test, data.ClassNames).Report;
+                members.Add(new { run = Path.GetFullPath(list[k]), model = configs[k].Model.Name, accuracy = r.Accuracy, macro_f1 = r.MacroF1 });
+                stdout.WriteLine(string.Create(inv, $"  member {list[k]} ({configs[k].Model.Name}): accuracy {r.Accuracy:P2}, macro-F1 {r.MacroF1:P2}"));
+            }
+            var test = Evaluator.Evaluate(model, data.Test, data.ClassNames);
+            var dir = p.GetValue(outDir)!;
+            Directory.CreateDirectory(dir);
+            var summary = new EvalSummary
+            {
+                Run = Path.GetFullPath(dir), Model = model.Spec.Name, Dataset = reference.Train.Dataset, Device = device.Name,
+                Parameters = model.ParameterCount, MacsPerWindow = model.MacsPerWindow(),
+                LatencyMsPerWindow = Evaluator.LatencyMs(model, 1), LatencyMsPerBatch = Evaluator.LatencyMs(model, p.GetValue(latencyBatch)), LatencyBatch = p.GetValue(latencyBatch),
+                BestEpoch = 0, TestLoss = test.Loss, Test = test.Report, History = [],
+                Selection = $"mean class probability of {list.Count} runs, each at its best epoch",
+            };
+            RunReport.Write(dir, summary);
+            AtomicFile.WriteAllText(Path.Combine(dir, "ensemble.json"), System.Text.Json.JsonSerializer.Serialize(
+                new { dataset = reference.Train.Dataset, members, accuracy = test.Report.Accuracy, macro_f1 = test.Report.MacroF1 }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            stdout.WriteLine(string.Create(inv, $"{model.Spec.Name} on {reference.Train.Dataset} ({data.Test.Count} test windows): accuracy {test.Report.Accuracy:P2}, macro-F1 {test.Report.MacroF1:P2}; {summary.Parameters:N0} parameters, {summary.MacsPerWindow:N0} MACs/window"));
+            stdout.WriteLine($"wrote metrics.json, report.md, confusion.png, ensemble.json in {dir}");
             return 0;
         }));
         return cmd;

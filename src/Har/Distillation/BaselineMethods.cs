@@ -20,7 +20,7 @@ public static class BaselineMethods
     [
         new("kd", "Hinton KD: (1-alpha)*CE + alpha*tau^2*KL(softmax(t/tau) || softmax(s/tau))", false,
             [P("alpha", 0.9, "weight of the distillation term (CE gets 1 - alpha)"), P("tau", 4, "temperature")],
-            (s, o) => new KdLoss(o)),
+            (s, o) => new KdLoss(o)) { LogitsOnly = true },
         new("fitnet", "FitNet hints: CE + beta*MSE(regressor(student feature), teacher feature); 1x1-conv regressor, linear time interpolation", false,
             [P("beta", 100, "weight of the hint term"), SFeat, TFeat],
             (s, o) => new FitNetLoss(s, o)),
@@ -52,7 +52,7 @@ public static class BaselineMethods
         new("dkd", "Decoupled KD: CE + min(epoch/warmup,1)*tau^2*(alpha*TCKD + beta*NCKD)", false,
             [P("alpha", 1, "weight of target-class KD"), P("beta", 8, "weight of non-target-class KD"), P("tau", 4, "temperature"),
              P("warmup", 20, "epochs over which the KD weight ramps linearly to 1 (0 = none)")],
-            (s, o) => new DkdLoss(o)),
+            (s, o) => new DkdLoss(o)) { LogitsOnly = true },
         new("dml", "Deep mutual learning: student and teacher trained together, each CE + kl_weight*tau^2*KL(sg(other) || self)", true,
             [P("kl_weight", 1, "weight of each network's mimicry term"), P("tau", 1, "temperature")],
             (s, o) => new DmlLoss(o)),

@@ -7,7 +7,11 @@ public sealed record MethodParameter(string Name, double Default, string Descrip
 
 /// <summary>A method of the catalogue: how to build it from the setup and the coefficient values.</summary>
 public sealed record MethodEntry(string Name, string Description, bool Mutual, IReadOnlyList<MethodParameter> Parameters,
-    Func<DistillSetup, MethodOptions, DistillationLoss> Factory);
+    Func<DistillSetup, MethodOptions, DistillationLoss> Factory)
+{
+    /// <summary>The method reads only the teacher's logits (no intermediate features), so an ensemble of runs can teach it.</summary>
+    public bool LogitsOnly { get; init; }
+}
 
 /// <summary>Coefficient values of one run: the defaults overridden by <c>--set NAME=VALUE</c>; unknown names are errors.</summary>
 public sealed class MethodOptions

@@ -22,6 +22,8 @@ public sealed record EvalSummary
     public required double TestLoss { get; init; }
     public required ClassificationReport Test { get; init; }
     public required IReadOnlyList<EpochRecord> History { get; init; }
+    /// <summary>Which weights were tested, for the report; null = the run's selected epoch (<see cref="RunReport.SelectedEpoch"/>).</summary>
+    public string? Selection { get; init; }
 }
 
 /// <summary>Writes metrics.json, report.md, confusion.png and the training-curve PNGs into a run folder.</summary>
@@ -48,7 +50,7 @@ public static class RunReport
 
         var md = new StringBuilder();
         md.AppendLine($"# {s.Model} on {s.Dataset}").AppendLine();
-        md.AppendLine(string.Create(inv, $"Test subjects: accuracy **{s.Test.Accuracy:P2}**, macro-F1 **{s.Test.MacroF1:P2}**, loss {s.TestLoss:F4} ({s.Test.Count} windows; {SelectedEpoch(s.BestEpoch, s.History.Count == 0 || !double.IsNaN(s.History[^1].ValAccuracy))})."));
+        md.AppendLine(string.Create(inv, $"Test subjects: accuracy **{s.Test.Accuracy:P2}**, macro-F1 **{s.Test.MacroF1:P2}**, loss {s.TestLoss:F4} ({s.Test.Count} windows; {s.Selection ?? SelectedEpoch(s.BestEpoch, s.History.Count == 0 || !double.IsNaN(s.History[^1].ValAccuracy))})."));
         md.AppendLine();
         md.AppendLine("| size and speed | |").AppendLine("|---|---:|");
         md.AppendLine(string.Create(inv, $"| parameters | {s.Parameters:N0} |"));

@@ -1,0 +1,75 @@
+using HarFromScratch.Engine.Devices;
+using HarFromScratch.Engine.Tensors;
+using HarFromScratch.Har.Data;
+
+namespace HarFromScratch.Har.Models;
+
+/// <summary>
+/// Several trained models as one: the output is log(mean_k softmax(z_k)), so its softmax is the members' mean class
+/// probability (the ensemble Hinton et al. 2015 distil into one network). Members may have been trained on different
+/// splits and so normalise their input with different statistics: the ensemble takes windows normalised with
+/// <c>inputStats</c> and maps them into each member's normalisation first. It names no intermediate features (they
+/// belong to one network, not to the mixture), so only logit-based distillation can use it as a teacher. One member is
+/// allowed: that model alone behind the same input mapping.
+/// </summary>
+public sealed class EnsembleModel : HarModel
+{
+    private readonly HarModel[] _members;
+    private readonly (Tensor scale, Tensor shift)?[] _renorm;
+
+    public EnsembleModel(IReadOnlyList<HarModel> members, ChannelStats? inputStats, IReadOnlyList<ChannelStats?> memberStats)
+        : base(SpecOf(members))
+    {
+        if (memberStats.Count != members.Count) throw new ArgumentException($"ensemble: {members.Count} members but {memberStats.Count} sets of statistics");
+        _members = [.. members];
+        _renorm = new (Tensor, Tensor)?[members.Count];
+        for (int k = 0; k < members.Count; k++)
+        {
+            RegisterModule($"member{k}", members[k]);
+            _renorm[k] = Renormalisation(inputStats, memberStats[k], Spec.Channels, members[k].Device);
+        }
+    }
+
+    public IReadOnlyList<HarModel> Members => _members;
+
+    private static ModelSpec SpecOf(IReadOnlyList<HarModel> members)
+    {
+        if (members.Count < 1) throw new ArgumentException("ensemble: no members");
+        var first = members[0].Spec;
+        foreach (var m in members.Skip(1))
+            if (m.Spec.Channels != first.Channels || m.Spec.Length != first.Length || m.Spec.Classes != first.Classes)
+                throw new ArgumentException($"ensemble: {m.Spec.Name} is built for ({m.Spec.Channels}x{m.Spec.Length}, {m.Spec.Classes} classes), {first.Name} for ({first.Channels}x{first.Length}, {first.Classes})");
+        return new ModelSpec($"ensemble({string.Join("+", members.Select(m => m.Spec.Name))})", first.Channels, first.Length, first.Classes);
+    }
+
+    /// <summary>x_member = (x·σ_in + μ_in − μ_m) / σ_m per channel, as scale and shift of shape (1, C, 1); null when the statistics agree.</summary>
+    private static (Tensor, Tensor)? Renormalisation(ChannelStats? input, ChannelStats? member, int channels, Device device)
+    {
+        float[] Mean(ChannelStats? s) => s?.Mean ?? new float[channels];
+        float[] Std(ChannelStats? s) => s?.Std ?? Enumerable.Repeat(1f, channels).ToArray();
+        var (mi, si, mm, sm) = (Mean(input), Std(input), Mean(member), Std(member));
+        if (mi.Length != channels || mm.Length != channels)
+            throw new ArgumentException($"ensemble: normalisation statistics cover {mi.Length} and {mm.Length} channels, the models take {channels}");
+        if (mi.SequenceEqual(mm) && si.SequenceEqual(sm)) return null;
+        var scale = new float[channels];
+        var shift = new float[channels];
+        for (int c = 0; c < channels; c++) { scale[c] = si[c] / sm[c]; shift[c] = (mi[c] - mm[c]) / sm[c]; }
+        return (TensorScope.Unscoped(() => Tensor.FromArray(scale, [1, channels, 1], device)),
+                TensorScope.Unscoped(() => Tensor.FromArray(shift, [1, channels, 1], device)));
+    }
+
+    public override ModelOutput Run(Tensor x)
+    {
+        CheckInput(x);
+        Tensor? sum = null;
+        for (int k = 0; k < _members.Length; k++)
+        {
+            var xk = _renorm[k] is var (scale, shift) ? x * scale + shift : x;
+            var p = _members[k].Forward(xk).Softmax(-1);
+            sum = sum is null ? p : sum + p;
+        }
+        // the floor keeps log finite where every member gives a class (numerically) zero probability
+        var logits = (sum! * (1f / _members.Length) + 1e-12f).Log();
+        return new ModelOutput(logits, [], []);
+    }
+}
