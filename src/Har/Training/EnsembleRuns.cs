@@ -14,7 +14,8 @@ namespace HarFromScratch.Har.Training;
 /// </summary>
 public static class EnsembleRuns
 {
-    public static bool IsList(string teacherArg) => teacherArg.Contains(',');
+    /// <summary>A comma-separated list of run folders (a single folder whose name holds a comma is not one).</summary>
+    public static bool IsList(string teacherArg) => teacherArg.Contains(',') && !File.Exists(Path.Combine(teacherArg, "config.json"));
 
     public static IReadOnlyList<string> Split(string list) =>
         list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
