@@ -107,7 +107,7 @@ public static class TrainCommands
         public readonly Option<int> Shift = new("--shift") { Description = "Largest circular time shift in samples (with --augment)", DefaultValueFactory = _ => 8 };
         public readonly Option<float> Rotate = new("--rotate") { Description = "Largest angle in degrees of a random 3-D rotation of the x/y/z sensor triads, one per window (with --augment; 0 = off)", DefaultValueFactory = _ => 0f };
         public readonly Option<int> Patience = new("--patience") { Description = "Early stopping after this many epochs without validation improvement (0 = off)", DefaultValueFactory = _ => 0 };
-        public readonly Option<string> SelectBy = new("--select-by") { Description = "Validation metric that picks the best epoch: macro_f1 or accuracy", DefaultValueFactory = _ => "macro_f1" };
+        public readonly Option<string> SelectBy = new("--select-by") { Description = "Validation metric that picks the best epoch: macro_f1 or accuracy; or last (test the last epoch's weights, averaged with --ema; validation is still scored)", DefaultValueFactory = _ => "macro_f1" };
         public readonly Option<ulong> Seed = new("--seed") { Description = "Seed of initialisation, shuffling, dropout and augmentation", DefaultValueFactory = _ => 1UL };
         public readonly Option<int> MaxBatches = new("--max-batches") { Description = "Train on at most this many batches per epoch (quick checks; 0 = all)", DefaultValueFactory = _ => 0 };
         public readonly Option<string?> Out = new("--out") { Description = "Run folder (default runs/DATASET-MODEL-sSEED)" };
@@ -208,7 +208,7 @@ public static class TrainCommands
         var summary = Summarize(files, o, model, device, result.State.BestEpoch, result.Test, result.State.History, o.BatchSize);
         RunReport.Write(files.Dir, summary);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"test ({data.Test.Count} windows, {RunReport.SelectedEpoch(result.State.BestEpoch, data.Validation.Count > 0)}): accuracy {result.Test.Report.Accuracy:P2}, macro-F1 {result.Test.Report.MacroF1:P2}; report: {Path.Combine(files.Dir, "report.md")}"));
+            $"test ({data.Test.Count} windows, {summary.Selection}): accuracy {result.Test.Report.Accuracy:P2}, macro-F1 {result.Test.Report.MacroF1:P2}; report: {Path.Combine(files.Dir, "report.md")}"));
         foreach (var (name, t) in result.CompanionTests ?? [])
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {name} (trained with it, same epoch): accuracy {t.Report.Accuracy:P2}, macro-F1 {t.Report.MacroF1:P2}"));
@@ -219,7 +219,7 @@ public static class TrainCommands
     {
         Run = files.Dir, Model = o.Model, Dataset = o.Dataset, Device = device.Name, Parameters = model.DeployedParameterCount, MacsPerWindow = model.MacsPerWindow(),
         LatencyMsPerWindow = Evaluator.LatencyMs(model, 1), LatencyMsPerBatch = Evaluator.LatencyMs(model, latencyBatch), LatencyBatch = latencyBatch,
-        BestEpoch = bestEpoch, TestLoss = test.Loss, Test = test.Report, History = history,
+        BestEpoch = bestEpoch, TestLoss = test.Loss, Test = test.Report, History = history, Selection = RunReport.SelectedEpoch(bestEpoch, history, o.SelectBy),
     };
 
     private static Command BuildEval(TextWriter stdout, TextWriter stderr)

@@ -29,9 +29,13 @@ public sealed record EvalSummary
 /// <summary>Writes metrics.json, report.md, confusion.png and the training-curve PNGs into a run folder.</summary>
 public static class RunReport
 {
-    /// <summary>Which weights were tested: the best validation epoch, or without a validation split the last one.</summary>
-    public static string SelectedEpoch(int bestEpoch, bool validated) =>
-        validated ? $"best epoch {bestEpoch} selected on the validation subjects" : $"no validation split: the weights after the last epoch, {bestEpoch}";
+    /// <summary>Which weights were tested: the best validation epoch, or the last one (no validation split, or --select-by last).</summary>
+    public static string SelectedEpoch(int bestEpoch, IReadOnlyList<EpochRecord> history, string selectBy)
+    {
+        if (selectBy == "last") return $"the weights after the last epoch, {bestEpoch} (--select-by last)";
+        bool validated = history.Count == 0 || !double.IsNaN(history[^1].ValAccuracy);
+        return validated ? $"best epoch {bestEpoch} selected on the validation subjects" : $"no validation split: the weights after the last epoch, {bestEpoch}";
+    }
 
     public static void Write(string dir, EvalSummary s)
     {
@@ -50,7 +54,7 @@ public static class RunReport
 
         var md = new StringBuilder();
         md.AppendLine($"# {s.Model} on {s.Dataset}").AppendLine();
-        md.AppendLine(string.Create(inv, $"Test subjects: accuracy **{s.Test.Accuracy:P2}**, macro-F1 **{s.Test.MacroF1:P2}**, loss {s.TestLoss:F4} ({s.Test.Count} windows; {s.Selection ?? SelectedEpoch(s.BestEpoch, s.History.Count == 0 || !double.IsNaN(s.History[^1].ValAccuracy))})."));
+        md.AppendLine(string.Create(inv, $"Test subjects: accuracy **{s.Test.Accuracy:P2}**, macro-F1 **{s.Test.MacroF1:P2}**, loss {s.TestLoss:F4} ({s.Test.Count} windows; {s.Selection ?? SelectedEpoch(s.BestEpoch, s.History, "macro_f1")})."));
         md.AppendLine();
         md.AppendLine("| size and speed | |").AppendLine("|---|---:|");
         md.AppendLine(string.Create(inv, $"| parameters | {s.Parameters:N0} |"));

@@ -46,7 +46,8 @@ public sealed record TrainOptions
     public float RotateDegrees { get; init; }
     /// <summary>Stop after this many epochs without validation improvement; 0 = off.</summary>
     public int Patience { get; init; }
-    /// <summary>Validation metric that selects the best epoch: macro_f1 or accuracy.</summary>
+    /// <summary>Validation metric that selects the best epoch: macro_f1 or accuracy; "last" tests the last epoch's weights
+    /// (a fixed schedule decided in advance, immune to the noise of a small validation split).</summary>
     public string SelectBy { get; init; } = "macro_f1";
     public ulong Seed { get; init; } = 1;
     public string Device { get; init; } = "cpu";
@@ -72,7 +73,8 @@ public sealed record TrainOptions
         if (!(ClipNorm >= 0)) Fail("clip-norm", ClipNorm, "a number >= 0 (0 = off)");
         if (WarmupEpochs < 0 || WarmupEpochs > Epochs) Fail("warmup-epochs", WarmupEpochs, $"0..{Epochs}");
         if (Patience < 0) Fail("patience", Patience, "an integer >= 0 (0 = off)");
-        if (SelectBy is not ("macro_f1" or "accuracy")) Fail("select-by", SelectBy, "macro_f1 or accuracy");
+        if (SelectBy is not ("macro_f1" or "accuracy" or "last")) Fail("select-by", SelectBy, "macro_f1, accuracy or last");
+        if (SelectBy == "last" && Patience > 0) Fail("patience", Patience, "0 with --select-by last (early stopping needs a validation metric to select on)");
         if (StepSize < 1) Fail("step-size", StepSize, "an integer >= 1");
     }
 }

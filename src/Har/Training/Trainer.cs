@@ -101,9 +101,9 @@ public sealed class Trainer
             else if (_schedule is StepLr) _schedule.Step();
 
             double metric = _o.SelectBy == "accuracy" ? record.ValAccuracy : record.ValMacroF1;
-            // without a validation split every epoch is "selected": best.safetensors then holds the last epoch's
-            // (averaged) weights, which is what the test evaluates and what eval and distill --teacher load
-            bool improved = _data.Validation.Count == 0 || metric > state.BestMetric;
+            // without a validation split, or with --select-by last, every epoch is "selected": best.safetensors then
+            // holds the last epoch's (averaged) weights, which the test evaluates and eval and distill --teacher load
+            bool improved = _data.Validation.Count == 0 || _o.SelectBy == "last" || metric > state.BestMetric;
             var history = new List<EpochRecord>(state.History) { record };
             int without = improved ? 0 : state.EpochsWithoutImprovement + 1;
             bool stop = _o.Patience > 0 && without >= _o.Patience;

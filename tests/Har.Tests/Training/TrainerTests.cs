@@ -117,6 +117,23 @@ public class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void SelectByLastTestsTheLastEpochWhileValidationIsStillScored()
+    {
+        var data = SyntheticData.Make();
+        var run = Path.Combine(_dir, "last");
+        var o = Options(4) with { Ema = 0.9f, SelectBy = "last" };
+        var result = new Trainer(o, data, new TinyModel(Spec, new Rng(1)), run).Run();
+        Assert.Equal(4, result.State.BestEpoch);
+        Assert.All(result.State.History, h => Assert.False(double.IsNaN(h.ValAccuracy)));
+        var m = new TinyModel(Spec, new Rng(5));
+        RunFiles.LoadModelTensors(Path.Combine(run, "best.safetensors"), m);
+        Assert.Equal(result.Test!.Loss, Evaluator.Evaluate(m, data.Test, data.ClassNames).Loss, 9);
+        Assert.Contains("--select-by last", HarFromScratch.Har.Reports.RunReport.SelectedEpoch(4, result.State.History, "last"));
+        Assert.Contains("validation subjects", HarFromScratch.Har.Reports.RunReport.SelectedEpoch(2, result.State.History, "macro_f1"));
+        Assert.Contains("--patience", Assert.Throws<ArgumentException>(() => (o with { Patience = 3 }).Validate()).Message);
+    }
+
+    [Fact]
     public void CancellationStopsWithoutCommittingAPartialEpoch()
     {
         var data = SyntheticData.Make();
