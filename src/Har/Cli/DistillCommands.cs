@@ -101,6 +101,9 @@ public static class DistillCommands
                     throw new ArgumentException($"--teacher {teacherArg}: built for ({spec.Channels}x{spec.Length}, {spec.Classes} classes), the data is ({data.Channels}x{data.WindowLength}, {data.NumClasses})");
                 teacherModel = HeadSearchModel.CreateAny(spec, new Rng(o.Seed ^ 0x7EAC4E5UL), device);
                 RunFiles.LoadModelTensors(new RunFiles(teacherArg).Best, teacherModel);
+                // a frozen teacher trained on another split normalised its input with other statistics: map the
+                // student's windows into the teacher's (a mutual teacher trains on, and adapts to, the student's)
+                if (!entry.Mutual) teacherModel = InputMappedModel.IfNeeded(teacherModel, data.Stats, teacherConfig.Stats);
             }
             else teacherModel = HeadSearchModel.CreateAny(new ModelSpec(teacherModelName!, data.Channels, data.WindowLength, data.NumClasses), new Rng(o.Seed ^ 0x7EAC4E5UL), device);
 

@@ -26,7 +26,7 @@ public sealed class EnsembleModel : HarModel
         for (int k = 0; k < members.Count; k++)
         {
             RegisterModule($"member{k}", members[k]);
-            _renorm[k] = Renormalisation(inputStats, memberStats[k], Spec.Channels, members[k].Device);
+            _renorm[k] = InputMappedModel.Mapping(inputStats, memberStats[k], Spec.Channels, members[k].Device);
         }
     }
 
@@ -40,22 +40,6 @@ public sealed class EnsembleModel : HarModel
             if (m.Spec.Channels != first.Channels || m.Spec.Length != first.Length || m.Spec.Classes != first.Classes)
                 throw new ArgumentException($"ensemble: {m.Spec.Name} is built for ({m.Spec.Channels}x{m.Spec.Length}, {m.Spec.Classes} classes), {first.Name} for ({first.Channels}x{first.Length}, {first.Classes})");
         return new ModelSpec($"ensemble({string.Join("+", members.Select(m => m.Spec.Name))})", first.Channels, first.Length, first.Classes);
-    }
-
-    /// <summary>x_member = (x·σ_in + μ_in − μ_m) / σ_m per channel, as scale and shift of shape (1, C, 1); null when the statistics agree.</summary>
-    private static (Tensor, Tensor)? Renormalisation(ChannelStats? input, ChannelStats? member, int channels, Device device)
-    {
-        float[] Mean(ChannelStats? s) => s?.Mean ?? new float[channels];
-        float[] Std(ChannelStats? s) => s?.Std ?? Enumerable.Repeat(1f, channels).ToArray();
-        var (mi, si, mm, sm) = (Mean(input), Std(input), Mean(member), Std(member));
-        if (mi.Length != channels || mm.Length != channels)
-            throw new ArgumentException($"ensemble: normalisation statistics cover {mi.Length} and {mm.Length} channels, the models take {channels}");
-        if (mi.SequenceEqual(mm) && si.SequenceEqual(sm)) return null;
-        var scale = new float[channels];
-        var shift = new float[channels];
-        for (int c = 0; c < channels; c++) { scale[c] = si[c] / sm[c]; shift[c] = (mi[c] - mm[c]) / sm[c]; }
-        return (TensorScope.Unscoped(() => Tensor.FromArray(scale, [1, channels, 1], device)),
-                TensorScope.Unscoped(() => Tensor.FromArray(shift, [1, channels, 1], device)));
     }
 
     public override ModelOutput Run(Tensor x)

@@ -75,6 +75,27 @@ public class EnsembleTests
     }
 
     [Fact]
+    public void AMappedTeacherKeepsItsFeaturesAndSeesItsOwnNormalisation()
+    {
+        var names = new[] { "a", "b" };
+        var input = new ChannelStats { ChannelNames = names, Mean = [1f, -2f], Std = [2f, 0.5f] };
+        var own = new ChannelStats { ChannelNames = names, Mean = [0.5f, -1f], Std = [4f, 1f] };
+        var m = new TinyModel(Spec, new Rng(7));
+        Assert.Same(m, InputMappedModel.IfNeeded(m, own, own));   // same statistics: no wrapper
+        var mapped = InputMappedModel.IfNeeded(m, input, own);
+        Assert.Equal(m.Spec, mapped.Spec);
+        mapped.Eval(); m.Eval();
+        var xs = Input(3, 9);
+        var manual = (float[])xs.Clone();
+        for (int i = 0; i < manual.Length; i++) { int c = i / 8 % 2; manual[i] = (xs[i] * input.Std[c] + input.Mean[c] - own.Mean[c]) / own.Std[c]; }
+        var a = mapped.Run(Tensor.FromArray(xs, [3, 2, 8], Device.Cpu));
+        var b = m.Run(Tensor.FromArray(manual, [3, 2, 8], Device.Cpu));
+        var la = a.Logits.ToArray(); var lb = b.Logits.ToArray();
+        for (int i = 0; i < la.Length; i++) Assert.Equal(lb[i], la[i], 4);
+        Assert.Equal(b.Features.Select(f => f.Name), a.Features.Select(f => f.Name));
+    }
+
+    [Fact]
     public void MembersMustShareTheShape()
     {
         var e = Assert.Throws<ArgumentException>(() => new EnsembleModel([new TinyModel(Spec, new Rng(1)), new TinyModel(Spec with { Classes = 4 }, new Rng(2))], null, [null, null]));
@@ -117,6 +138,9 @@ public class EnsembleTests
         Assert.Equal(1, code);
         Assert.Contains("at least 2", o + e);
 
+        (code, o, e) = CliRunner.RunHar("distill", "--dataset", "uci-har", "--teacher", b, "--student", "mobilenet-tiny", "--method", "fitnet",
+            "--epochs", "1", "--max-batches", "2", "--batch", "32", "--out", dir.Sub("fitnet-b"), "--data", TestData.Root, "-q");
+        Assert.True(code == 0, o + e);   // b was trained on all subjects: its own normalisation differs from the student's
         var kd = dir.Sub("kd");
         (code, o, e) = CliRunner.RunHar("distill", "--dataset", "uci-har", "--teacher", a + "," + b, "--student", "mobilenet-tiny", "--method", "kd",
             "--epochs", "1", "--max-batches", "2", "--batch", "32", "--out", kd, "--data", TestData.Root, "-q");
