@@ -47,26 +47,31 @@ public class EnsembleTests
         Assert.Empty(ens.Run(x).Features);   // features belong to one network: an ensemble names none
     }
 
+    private static readonly ChannelStats InputStats = new() { ChannelNames = ["a", "b"], Mean = [1f, -2f], Std = [2f, 0.5f] };
+    private static readonly ChannelStats OwnStats = new() { ChannelNames = ["a", "b"], Mean = [0.5f, -1f], Std = [4f, 1f] };
+
+    /// <summary>(x·σ_in + μ_in − μ_own) / σ_own per channel of (N, 2, 8) windows, written out by hand.</summary>
+    private static float[] MapByHand(float[] xs)
+    {
+        var mapped = new float[xs.Length];
+        for (int i = 0; i < xs.Length; i++)
+        {
+            int c = i / 8 % 2;
+            mapped[i] = (xs[i] * InputStats.Std[c] + InputStats.Mean[c] - OwnStats.Mean[c]) / OwnStats.Std[c];
+        }
+        return mapped;
+    }
+
     [Fact]
     public void EachMemberSeesTheInputInItsOwnNormalisation()
     {
         // the ensemble is given windows normalised with the input statistics; a member trained on another split
         // normalised with its own must receive (x·σ_in + μ_in − μ_m) / σ_m
-        var names = new[] { "a", "b" };
-        var input = new ChannelStats { ChannelNames = names, Mean = [1f, -2f], Std = [2f, 0.5f] };
-        var member = new ChannelStats { ChannelNames = names, Mean = [0.5f, -1f], Std = [4f, 1f] };
         var m = new TinyModel(Spec, new Rng(7));
-        var alone = new EnsembleModel([m], input, [member]);
+        var alone = new EnsembleModel([m], InputStats, [OwnStats]);
         alone.Eval();
         var xs = Input(3, 9);
-        var mapped = (float[])xs.Clone();
-        for (int i = 0; i < 3; i++)
-            for (int c = 0; c < 2; c++)
-                for (int t = 0; t < 8; t++)
-                {
-                    int o = (i * 2 + c) * 8 + t;
-                    mapped[o] = (xs[o] * input.Std[c] + input.Mean[c] - member.Mean[c]) / member.Std[c];
-                }
+        var mapped = MapByHand(xs);
         var expected = Softmax(m.Forward(Tensor.FromArray(mapped, [3, 2, 8], Device.Cpu)).ToArray(), 3, 3);
         var got = Softmax(alone.Forward(Tensor.FromArray(xs, [3, 2, 8], Device.Cpu)).ToArray(), 3, 3);
         for (int i = 0; i < got.Length; i++) Assert.Equal(expected[i], got[i], 5);
@@ -77,17 +82,13 @@ public class EnsembleTests
     [Fact]
     public void AMappedTeacherKeepsItsFeaturesAndSeesItsOwnNormalisation()
     {
-        var names = new[] { "a", "b" };
-        var input = new ChannelStats { ChannelNames = names, Mean = [1f, -2f], Std = [2f, 0.5f] };
-        var own = new ChannelStats { ChannelNames = names, Mean = [0.5f, -1f], Std = [4f, 1f] };
         var m = new TinyModel(Spec, new Rng(7));
-        Assert.Same(m, InputMappedModel.IfNeeded(m, own, own));   // same statistics: no wrapper
-        var mapped = InputMappedModel.IfNeeded(m, input, own);
+        Assert.Same(m, InputMappedModel.IfNeeded(m, OwnStats, OwnStats));   // same statistics: no wrapper
+        var mapped = InputMappedModel.IfNeeded(m, InputStats, OwnStats);
         Assert.Equal(m.Spec, mapped.Spec);
         mapped.Eval(); m.Eval();
         var xs = Input(3, 9);
-        var manual = (float[])xs.Clone();
-        for (int i = 0; i < manual.Length; i++) { int c = i / 8 % 2; manual[i] = (xs[i] * input.Std[c] + input.Mean[c] - own.Mean[c]) / own.Std[c]; }
+        var manual = MapByHand(xs);
         var a = mapped.Run(Tensor.FromArray(xs, [3, 2, 8], Device.Cpu));
         var b = m.Run(Tensor.FromArray(manual, [3, 2, 8], Device.Cpu));
         var la = a.Logits.ToArray(); var lb = b.Logits.ToArray();
