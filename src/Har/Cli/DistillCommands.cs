@@ -58,6 +58,11 @@ public static class DistillCommands
         IReadOnlyList<string>? ensembleRuns = null;
         IReadOnlyList<RunConfig>? ensembleConfigs = null;
         bool isRun = File.Exists(Path.Combine(teacherArg, "config.json"));
+        void CheckDataset(RunConfig c, string run)
+        {
+            if (!string.Equals(c.Train.Dataset, o.Dataset, StringComparison.OrdinalIgnoreCase))
+                throw new ArgumentException($"--teacher {run}: trained on {c.Train.Dataset}, not on --dataset {o.Dataset}");
+        }
         if (EnsembleRuns.IsList(teacherArg))
         {
             // Hinton et al. distil an ensemble: the teacher is the mean class probability of several trained runs
@@ -66,16 +71,14 @@ public static class DistillCommands
             ensembleRuns = EnsembleRuns.Split(teacherArg);
             ensembleConfigs = EnsembleRuns.ReadConfigs(ensembleRuns, "--teacher");
             teacherConfig = ensembleConfigs[0];
-            if (!string.Equals(teacherConfig.Train.Dataset, o.Dataset, StringComparison.OrdinalIgnoreCase))
-                throw new ArgumentException($"--teacher {ensembleRuns[0]}: trained on {teacherConfig.Train.Dataset}, not on --dataset {o.Dataset}");
+            CheckDataset(teacherConfig, ensembleRuns[0]);
             if (teacherConfig.Data.WindowLength != dataOpts.WindowLength || teacherConfig.Data.Stride != dataOpts.Stride || teacherConfig.Data.WindowLabel != dataOpts.WindowLabel)
                 throw new ArgumentException($"--teacher {ensembleRuns[0]}: trained on windows of {teacherConfig.Data.WindowLength}/{teacherConfig.Data.Stride} ({teacherConfig.Data.WindowLabel}), the student on {dataOpts.WindowLength}/{dataOpts.Stride} ({dataOpts.WindowLabel}); use the same --window, --stride and --window-label");
         }
         else if (isRun)
         {
             teacherConfig = new RunFiles(teacherArg).ReadConfig();
-            if (!string.Equals(teacherConfig.Train.Dataset, o.Dataset, StringComparison.OrdinalIgnoreCase))
-                throw new ArgumentException($"--teacher {teacherArg}: trained on {teacherConfig.Train.Dataset}, not on --dataset {o.Dataset}");
+            CheckDataset(teacherConfig, teacherArg);
             if (!File.Exists(new RunFiles(teacherArg).Best))
                 throw new FileNotFoundException($"--teacher {teacherArg}: best.safetensors not found (has the teacher run finished an epoch?)");
         }

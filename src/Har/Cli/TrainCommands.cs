@@ -275,8 +275,7 @@ public static class TrainCommands
             for (int k = 0; k < list.Count; k++)
             {
                 // a member alone, fed the same windows through the ensemble's mapping into its normalisation
-                var alone = EnsembleRuns.Build([list[k]], [configs[k]], data.Stats, device);
-                var r = Evaluator.Evaluate(alone, data.Test, data.ClassNames).Report;
+                var r = Evaluator.Evaluate(model.Members[k], data.Test, data.ClassNames).Report;
                 members.Add(new { run = Path.GetFullPath(list[k]), model = configs[k].Model.Name, accuracy = r.Accuracy, macro_f1 = r.MacroF1 });
                 stdout.WriteLine(string.Create(inv, $"  member {list[k]} ({configs[k].Model.Name}): accuracy {r.Accuracy:P2}, macro-F1 {r.MacroF1:P2}"));
             }

@@ -1,4 +1,3 @@
-using HarFromScratch.Engine.Devices;
 using HarFromScratch.Engine.Tensors;
 using HarFromScratch.Har.Data;
 
@@ -10,26 +9,22 @@ namespace HarFromScratch.Har.Models;
 /// splits and so normalise their input with different statistics: the ensemble takes windows normalised with
 /// <c>inputStats</c> and maps them into each member's normalisation first. It names no intermediate features (they
 /// belong to one network, not to the mixture), so only logit-based distillation can use it as a teacher. One member is
-/// allowed: that model alone behind the same input mapping.
+/// allowed: that model alone behind the same input mapping (<see cref="InputMappedModel"/>).
 /// </summary>
 public sealed class EnsembleModel : HarModel
 {
     private readonly HarModel[] _members;
-    private readonly (Tensor scale, Tensor shift)?[] _renorm;
 
     public EnsembleModel(IReadOnlyList<HarModel> members, ChannelStats? inputStats, IReadOnlyList<ChannelStats?> memberStats)
         : base(SpecOf(members))
     {
         if (memberStats.Count != members.Count) throw new ArgumentException($"ensemble: {members.Count} members but {memberStats.Count} sets of statistics");
-        _members = [.. members];
-        _renorm = new (Tensor, Tensor)?[members.Count];
+        _members = new HarModel[members.Count];
         for (int k = 0; k < members.Count; k++)
-        {
-            RegisterModule($"member{k}", members[k]);
-            _renorm[k] = InputMappedModel.Mapping(inputStats, memberStats[k], Spec.Channels, members[k].Device);
-        }
+            _members[k] = RegisterModule($"member{k}", InputMappedModel.IfNeeded(members[k], inputStats, memberStats[k]));
     }
 
+    /// <summary>The members, each behind its input mapping: evaluating one scores that run alone on the ensemble's input.</summary>
     public IReadOnlyList<HarModel> Members => _members;
 
     private static ModelSpec SpecOf(IReadOnlyList<HarModel> members)
@@ -46,10 +41,9 @@ public sealed class EnsembleModel : HarModel
     {
         CheckInput(x);
         Tensor? sum = null;
-        for (int k = 0; k < _members.Length; k++)
+        foreach (var member in _members)
         {
-            var xk = _renorm[k] is var (scale, shift) ? x * scale + shift : x;
-            var p = _members[k].Forward(xk).Softmax(-1);
+            var p = member.Forward(x).Softmax(-1);
             sum = sum is null ? p : sum + p;
         }
         // the floor keeps log finite where every member gives a class (numerically) zero probability

@@ -24,16 +24,14 @@ public sealed class InputMappedModel : HarModel
     public static HarModel IfNeeded(HarModel model, ChannelStats? inputStats, ChannelStats? modelStats) =>
         Mapping(inputStats, modelStats, model.Spec.Channels, model.Device) is { } map ? new InputMappedModel(model, map) : model;
 
-    public HarModel Inner => _inner;
-
-    /// <summary>x_member = (x·σ_in + μ_in − μ_m) / σ_m per channel, as scale and shift of shape (1, C, 1); null when the statistics agree.</summary>
-    public static (Tensor scale, Tensor shift)? Mapping(ChannelStats? input, ChannelStats? member, int channels, Device device)
+    /// <summary>x_model = (x·σ_in + μ_in − μ_m) / σ_m per channel, as scale and shift of shape (1, C, 1); null when the statistics agree.</summary>
+    private static (Tensor scale, Tensor shift)? Mapping(ChannelStats? input, ChannelStats? member, int channels, Device device)
     {
         float[] Mean(ChannelStats? s) => s?.Mean ?? new float[channels];
         float[] Std(ChannelStats? s) => s?.Std ?? Enumerable.Repeat(1f, channels).ToArray();
         var (mi, si, mm, sm) = (Mean(input), Std(input), Mean(member), Std(member));
         if (mi.Length != channels || mm.Length != channels)
-            throw new ArgumentException($"ensemble: normalisation statistics cover {mi.Length} and {mm.Length} channels, the models take {channels}");
+            throw new ArgumentException($"input mapping: normalisation statistics cover {mi.Length} and {mm.Length} channels, the models take {channels}");
         if (mi.SequenceEqual(mm) && si.SequenceEqual(sm)) return null;
         var scale = new float[channels];
         var shift = new float[channels];

@@ -22,13 +22,14 @@ public sealed class SensorRotation
     public static SensorRotation For(string dataset, IReadOnlyList<string> channelNames, ChannelStats? stats)
     {
         var triads = new List<int[]>();
-        int Index(string name) => channelNames.ToList().FindIndex(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
-        foreach (var name in channelNames)
+        var index = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (int i = channelNames.Count - 1; i >= 0; i--) index[channelNames[i]] = i;   // the first of equal names wins
+        for (int x = 0; x < channelNames.Count; x++)
         {
-            if (!name.EndsWith("_x", StringComparison.OrdinalIgnoreCase)) continue;
+            var name = channelNames[x];
+            if (!name.EndsWith("_x", StringComparison.OrdinalIgnoreCase) || index[name] != x) continue;
             var prefix = name[..^2];
-            int x = Index(prefix + "_x"), y = Index(prefix + "_y"), z = Index(prefix + "_z");
-            if (y >= 0 && z >= 0) triads.Add([x, y, z]);
+            if (index.TryGetValue(prefix + "_y", out int y) && index.TryGetValue(prefix + "_z", out int z)) triads.Add([x, y, z]);
         }
         if (triads.Count == 0)
             throw new ArgumentException($"--rotate: dataset {dataset} has no x/y/z sensor channels to rotate (channels: {string.Join(", ", channelNames)})");

@@ -154,7 +154,7 @@ public sealed class Trainer
 
         // the best epoch's weights (selected on validation subjects) are evaluated on the test subjects
         if (File.Exists(_files.Best)) RunFiles.LoadModules(_files.Best, _bestModules);
-        else _ema?.Swap();   // no validation split, so no best epoch: test the averaged weights of the last one
+        else _ema?.Swap();   // a run finished before runs without validation wrote best.safetensors: test the last averaged weights
         var test = Evaluator.Evaluate(_model, _data.Test, _data.ClassNames);
         var companionTests = _objective.Companions.Select(c => (c.name, Evaluator.Evaluate(c.model, _data.Test, _data.ClassNames))).ToList();
         var testLine = new Dictionary<string, object> { ["type"] = "test", ["accuracy"] = test.Report.Accuracy, ["macro_f1"] = test.Report.MacroF1, ["loss"] = test.Loss, ["best_epoch"] = state.BestEpoch };
