@@ -258,10 +258,20 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
 
     private static string LastLine(string s) => s.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
 
-    /// <summary>One row of the comparison table; for mutual methods also the mean test scores of the co-trained teacher
-    /// (at the student's best epoch), null otherwise.</summary>
+    /// <summary>One row of the comparison table; CellSeconds is the mean over seeds of a cell's time in epochs (training
+    /// and validation, from its log; data loading and the test pass are not in it); for mutual methods also the mean test
+    /// scores of the co-trained teacher (at the student's best epoch), null otherwise.</summary>
     public sealed record Row(string Dataset, string Teacher, string Student, string Method, int Seeds, double AccMean, double AccStd, double F1Mean, double F1Std,
-        long Parameters, long Macs, double LatencyMs, double? TeacherAcc = null, double? TeacherF1 = null);
+        long Parameters, long Macs, double LatencyMs, double CellSeconds, double? TeacherAcc = null, double? TeacherF1 = null);
+
+    /// <summary>A cell's time in epochs: the sum of its log's epoch seconds (a resumed cell's log holds every epoch once).</summary>
+    public static double EpochSeconds(GridCell c)
+    {
+        var log = Path.Combine(c.Dir, "log.jsonl");
+        if (!File.Exists(log)) return 0;
+        return File.ReadLines(log).Where(l => l.Contains("\"type\":\"epoch\""))
+            .Sum(l => JsonDocument.Parse(l).RootElement.GetProperty("Seconds").GetDouble());
+    }
 
     /// <summary>The co-trained teacher's test accuracy and macro-F1 from a cell's log, if it has them.</summary>
     private static (double acc, double f1)? CoTrainedTeacher(GridCell c)
@@ -278,15 +288,16 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
         var rows = new List<Row>();
         foreach (var g in cells.GroupBy(c => (c.Dataset, c.Teacher, c.Student, c.Method, c.Kind)))
         {
-            var m = g.Where(c => c.Finished).Select(c => JsonDocument.Parse(File.ReadAllText(Path.Combine(c.Dir, "metrics.json"))).RootElement).ToList();
+            var finished = g.Where(c => c.Finished).ToList();
+            var m = finished.Select(c => JsonDocument.Parse(File.ReadAllText(Path.Combine(c.Dir, "metrics.json"))).RootElement).ToList();
             if (m.Count == 0) continue;
             var acc = m.Select(x => x.GetProperty("accuracy").GetDouble()).ToArray();
             var f1 = m.Select(x => x.GetProperty("macro_f1").GetDouble()).ToArray();
             var first = m[0];
-            var teacher = g.Where(c => c.Finished).Select(CoTrainedTeacher).Where(t => t != null).Select(t => t!.Value).ToList();
+            var teacher = finished.Select(CoTrainedTeacher).Where(t => t != null).Select(t => t!.Value).ToList();
             rows.Add(new Row(g.Key.Dataset, g.Key.Teacher, g.Key.Student, g.Key.Method, m.Count, acc.Average(), Std(acc), f1.Average(), Std(f1),
                 first.GetProperty("parameters").GetInt64(), first.GetProperty("macs_per_window").GetInt64(), m.Average(x => x.GetProperty("latency_ms_per_window").GetDouble()),
-                teacher.Count > 0 ? teacher.Average(t => t.acc) : null, teacher.Count > 0 ? teacher.Average(t => t.f1) : null));
+                finished.Average(EpochSeconds), teacher.Count > 0 ? teacher.Average(t => t.acc) : null, teacher.Count > 0 ? teacher.Average(t => t.f1) : null));
         }
         return rows;
     }
@@ -301,14 +312,17 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
         var md = new StringBuilder();
         md.AppendLine($"# {grid.Name}").AppendLine();
         md.AppendLine("Test-subject accuracy and macro-F1 (%), mean ± std over seeds; size and latency of the model of the row (the student, or the teacher in teacher rows).").AppendLine();
-        md.AppendLine("| dataset | teacher | student | method | seeds | accuracy | macro-F1 | params | MACs/window | latency ms/window | co-trained teacher acc / F1 |");
-        md.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
-        var csv = new StringBuilder("dataset,teacher,student,method,seeds,accuracy_mean,accuracy_std,macro_f1_mean,macro_f1_std,parameters,macs_per_window,latency_ms_per_window,cotrained_teacher_accuracy,cotrained_teacher_macro_f1\n");
+        md.AppendLine("| dataset | teacher | student | method | seeds | accuracy | macro-F1 | params | MACs/window | latency ms/window | s/cell | co-trained teacher acc / F1 |");
+        md.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var csv = new StringBuilder("dataset,teacher,student,method,seeds,accuracy_mean,accuracy_std,macro_f1_mean,macro_f1_std,parameters,macs_per_window,latency_ms_per_window,seconds_per_cell,cotrained_teacher_accuracy,cotrained_teacher_macro_f1\n");
         foreach (var r in rows)
         {
-            md.AppendLine(string.Create(inv, $"| {r.Dataset} | {r.Teacher} | {r.Student} | {r.Method} | {r.Seeds} | {100 * r.AccMean:F2} ± {100 * r.AccStd:F2} | {100 * r.F1Mean:F2} ± {100 * r.F1Std:F2} | {r.Parameters:N0} | {r.Macs:N0} | {r.LatencyMs:F3} | {(r.TeacherAcc is { } ta ? $"{100 * ta:F2} / {100 * r.TeacherF1!.Value:F2}" : "-")} |"));
-            csv.AppendLine(string.Create(inv, $"{r.Dataset},{r.Teacher},{r.Student},{r.Method},{r.Seeds},{r.AccMean:R},{r.AccStd:R},{r.F1Mean:R},{r.F1Std:R},{r.Parameters},{r.Macs},{r.LatencyMs:R},{r.TeacherAcc?.ToString("R", inv)},{r.TeacherF1?.ToString("R", inv)}"));
+            md.AppendLine(string.Create(inv, $"| {r.Dataset} | {r.Teacher} | {r.Student} | {r.Method} | {r.Seeds} | {100 * r.AccMean:F2} ± {100 * r.AccStd:F2} | {100 * r.F1Mean:F2} ± {100 * r.F1Std:F2} | {r.Parameters:N0} | {r.Macs:N0} | {r.LatencyMs:F3} | {r.CellSeconds:F0} | {(r.TeacherAcc is { } ta ? $"{100 * ta:F2} / {100 * r.TeacherF1!.Value:F2}" : "-")} |"));
+            csv.AppendLine(string.Create(inv, $"{r.Dataset},{r.Teacher},{r.Student},{r.Method},{r.Seeds},{r.AccMean:R},{r.AccStd:R},{r.F1Mean:R},{r.F1Std:R},{r.Parameters},{r.Macs},{r.LatencyMs:R},{r.CellSeconds:R},{r.TeacherAcc?.ToString("R", inv)},{r.TeacherF1?.ToString("R", inv)}"));
         }
+        // the grid's cost, for the issue's "finishes in a time you state": every finished cell's epochs, one after another
+        var done = cells.Where(c => c.Finished).ToList();
+        md.AppendLine().AppendLine(string.Create(inv, $"s/cell: a cell's time in epochs (training and validation; data loading and testing not included), mean over seeds. {done.Count} finished cells, {done.Sum(EpochSeconds) / 3600:F2} h of epochs one after another."));
         Directory.CreateDirectory(OutDir);
         AtomicFile.WriteAllText(Path.Combine(OutDir, "results.md"), md.ToString());
         AtomicFile.WriteAllText(Path.Combine(OutDir, "results.csv"), csv.ToString());

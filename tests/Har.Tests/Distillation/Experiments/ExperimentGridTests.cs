@@ -57,6 +57,15 @@ public sealed class ExperimentGridTests
         Assert.Contains("| uci-har | teacher | mlp | hmkd | 2 |", md);
         Assert.Matches(@"\| hmkd \| 2 \|.*\| [0-9.]+ / [0-9.]+ \|", md);   // the co-trained teacher's test scores
         Assert.Contains("±", md);
+        // the grid's time: each cell's epoch seconds from its log, the row their mean, the total their sum
+        var seconds = cells.Select(c => File.ReadLines(Path.Combine(c.Dir, "log.jsonl")).Where(l => l.Contains("\"type\":\"epoch\""))
+            .Sum(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("Seconds").GetDouble())).ToArray();
+        Assert.All(seconds, x => Assert.True(x > 0));
+        var csv = File.ReadAllLines(Path.Combine(outDir, "results.csv"));
+        int col = Array.IndexOf(csv[0].Split(','), "seconds_per_cell");
+        Assert.True(col > 0, csv[0]);
+        Assert.Equal(seconds.Average(), double.Parse(csv[1].Split(',')[col], System.Globalization.CultureInfo.InvariantCulture), 6);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"2 finished cells, {seconds.Sum() / 3600:F2} h of epochs"), md);
     }
 
     [Fact]
