@@ -226,8 +226,7 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
                 AtomicFile.WriteAllText(wallFile, string.Join(' ', stamp));
             }
             double wall = double.Parse(stamp[1], inv);
-            var epochs = File.ReadLines(Path.Combine(p.Dir, "log.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
-                .Where(e => e.GetProperty("type").GetString() == "epoch").ToList();
+            var epochs = LogRecords(p.Dir, "epoch");
             var epoch = epochs[^1];
             int ran = epoch.GetProperty("Batches").GetInt32(), fullBatches = epoch.GetProperty("FullBatches").GetInt32();
             double train = epoch.GetProperty("TrainSeconds").GetDouble(), seconds = epoch.GetProperty("Seconds").GetDouble();
@@ -264,21 +263,22 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
     public sealed record Row(string Dataset, string Teacher, string Student, string Method, int Seeds, double AccMean, double AccStd, double F1Mean, double F1Std,
         long Parameters, long Macs, double LatencyMs, double CellSeconds, double? TeacherAcc = null, double? TeacherF1 = null);
 
-    /// <summary>A cell's time in epochs: the sum of its log's epoch seconds (a resumed cell's log holds every epoch once).</summary>
-    public static double EpochSeconds(GridCell c)
+    /// <summary>The records of a run's log.jsonl of one type ("epoch", "test"); none when it has no log yet.</summary>
+    private static List<JsonElement> LogRecords(string dir, string type)
     {
-        var log = Path.Combine(c.Dir, "log.jsonl");
-        if (!File.Exists(log)) return 0;
-        return File.ReadLines(log).Where(l => l.Contains("\"type\":\"epoch\""))
-            .Sum(l => JsonDocument.Parse(l).RootElement.GetProperty("Seconds").GetDouble());
+        var log = new Training.RunFiles(dir).Log;
+        return File.Exists(log)
+            ? File.ReadLines(log).Select(l => JsonDocument.Parse(l).RootElement).Where(e => e.GetProperty("type").GetString() == type).ToList()
+            : [];
     }
+
+    /// <summary>A cell's time in epochs: the sum of its log's epoch seconds (a resumed cell's log holds every epoch once).</summary>
+    private static double EpochSeconds(GridCell c) => LogRecords(c.Dir, "epoch").Sum(e => e.GetProperty("Seconds").GetDouble());
 
     /// <summary>The co-trained teacher's test accuracy and macro-F1 from a cell's log, if it has them.</summary>
     private static (double acc, double f1)? CoTrainedTeacher(GridCell c)
     {
-        var log = Path.Combine(c.Dir, "log.jsonl");
-        if (!File.Exists(log)) return null;
-        var test = File.ReadLines(log).Where(l => l.Contains("\"type\":\"test\"")).Select(l => JsonDocument.Parse(l).RootElement).LastOrDefault();
+        var test = LogRecords(c.Dir, "test").LastOrDefault();
         return test.ValueKind == JsonValueKind.Object && test.TryGetProperty("teacher_accuracy", out var a) && test.TryGetProperty("teacher_macro_f1", out var f)
             ? (a.GetDouble(), f.GetDouble()) : null;
     }
@@ -321,8 +321,8 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
             csv.AppendLine(string.Create(inv, $"{r.Dataset},{r.Teacher},{r.Student},{r.Method},{r.Seeds},{r.AccMean:R},{r.AccStd:R},{r.F1Mean:R},{r.F1Std:R},{r.Parameters},{r.Macs},{r.LatencyMs:R},{r.CellSeconds:R},{r.TeacherAcc?.ToString("R", inv)},{r.TeacherF1?.ToString("R", inv)}"));
         }
         // the grid's cost, for the issue's "finishes in a time you state": every finished cell's epochs, one after another
-        var done = cells.Where(c => c.Finished).ToList();
-        md.AppendLine().AppendLine(string.Create(inv, $"s/cell: a cell's time in epochs (training and validation; data loading and testing not included), mean over seeds. {done.Count} finished cells, {done.Sum(EpochSeconds) / 3600:F2} h of epochs one after another."));
+        // (a row's mean times its seeds gives back its cells' sum: no log is read again)
+        md.AppendLine().AppendLine(string.Create(inv, $"s/cell: a cell's time in epochs (training and validation; data loading and testing not included), mean over seeds. {rows.Sum(r => r.Seeds)} finished cells, {rows.Sum(r => r.CellSeconds * r.Seeds) / 3600:F2} h of epochs one after another."));
         Directory.CreateDirectory(OutDir);
         AtomicFile.WriteAllText(Path.Combine(OutDir, "results.md"), md.ToString());
         AtomicFile.WriteAllText(Path.Combine(OutDir, "results.csv"), csv.ToString());
