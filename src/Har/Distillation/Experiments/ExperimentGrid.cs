@@ -1,5 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using HarFromScratch.Har.Data;
+using HarFromScratch.Har.Distillation.SmlDist;
+using HarFromScratch.Har.Models;
 
 namespace HarFromScratch.Har.Distillation.Experiments;
 
@@ -8,6 +11,9 @@ public sealed record GridPair
 {
     [JsonPropertyName("teacher")] public required string Teacher { get; init; }
     [JsonPropertyName("student")] public required string Student { get; init; }
+
+    /// <summary>Whether a teacher names a catalogue model (trained by the grid) rather than a run folder.</summary>
+    public static bool IsModelName(string teacher) => !(teacher.Contains('/') || teacher.Contains('\\') || Directory.Exists(teacher));
 }
 
 /// <summary>
@@ -52,7 +58,23 @@ public sealed record ExperimentGrid
         if (Datasets.Count == 0) throw new InvalidDataException($"{where}: \"datasets\" is empty");
         if (Pairs.Count == 0) throw new InvalidDataException($"{where}: \"pairs\" is empty");
         if (Seeds.Count == 0) throw new InvalidDataException($"{where}: \"seeds\" is empty");
-        foreach (var m in ResolvedMethods()) DistillationMethods.Find(m);
+        try { foreach (var m in ResolvedMethods()) DistillationMethods.Find(m); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{where}: \"methods\": {e.Message}"); }
+        foreach (var ds in Datasets)
+        {
+            try { DatasetCatalog.Find(ds); }
+            catch (HarDataException e) { throw new InvalidDataException($"{where}: \"datasets\": {e.Message}"); }
+        }
+        foreach (var p in Pairs)
+        {
+            // a teacher given as a run folder is checked when its cells start; model names are checked now
+            try
+            {
+                if (!p.Teacher.Contains("{dataset}") && GridPair.IsModelName(p.Teacher)) ModelCatalog.Find(p.Teacher);
+                ModelCatalog.Find(HeadSearchModel.IsHeadModel(p.Student) ? HeadSearchModel.Parse(p.Student).baseName : p.Student);
+            }
+            catch (ArgumentException e) { throw new InvalidDataException($"{where}: \"pairs\": {e.Message}"); }
+        }
         foreach (var k in Sets.Keys)
             if (!ResolvedMethods().Contains(k, StringComparer.OrdinalIgnoreCase)) throw new InvalidDataException($"{where}: \"sets\" names '{k}', which is not among the grid's methods");
     }

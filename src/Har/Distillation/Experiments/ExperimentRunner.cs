@@ -41,8 +41,6 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
 
     public static string Tag(string teacher) => teacher.Contains('/') || teacher.Contains('\\') ? Path.GetFileName(teacher.TrimEnd('/', '\\')) : teacher;
 
-    private static bool IsModelName(string teacher) => !(teacher.Contains('/') || teacher.Contains('\\') || Directory.Exists(teacher));
-
     /// <summary>Every cell, in run order.</summary>
     public List<GridCell> Cells()
     {
@@ -55,7 +53,7 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
             foreach (var pair in grid.Pairs)
             {
                 var t = pair.Teacher.Replace("{dataset}", ds);
-                if (IsModelName(t) && grid.TrainTeachers)
+                if (GridPair.IsModelName(t) && grid.TrainTeachers)
                 {
                     var dir = Path.Combine(dsDir, "teachers", $"{t}-s{grid.TeacherSeed}");
                     if (!teachers.ContainsKey(t))
@@ -63,7 +61,7 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
                             ["train", "--dataset", ds, "--model", t, "--seed", S(grid.TeacherSeed), "--out", dir, .. Merge(grid.TeacherArgs)]));
                     teachers[t] = dir;
                 }
-                else teachers[t] = IsModelName(t) ? t : Path.GetFullPath(t);
+                else teachers[t] = GridPair.IsModelName(t) ? t : Path.GetFullPath(t);
             }
             foreach (var student in grid.Pairs.Select(p => p.Student).Distinct())
                 if (grid.StudentAlone)
@@ -90,6 +88,22 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
             }
         }
         return cells;
+    }
+
+    /// <summary>
+    /// Parses every cell's `har` command line before anything runs, so that a misspelt option or a bad value in the
+    /// grid's "args" or "teacher_args" fails at once, not hours later when its first cell starts.
+    /// </summary>
+    public void CheckCommandLines(IEnumerable<GridCell> cells)
+    {
+        var root = HarCli.BuildRoot(TextWriter.Null, TextWriter.Null);
+        foreach (var c in cells)
+        {
+            var parse = root.Parse(c.Args);
+            if (parse.Errors.Count > 0)
+                throw new InvalidDataException($"grid '{grid.Name}': the {c.Kind} cell ({c.Dataset}, {c.Student}, {c.Method}, seed {c.Seed}) "
+                    + $"has a command line that does not parse (check \"{(c.Kind == "teacher" ? "teacher_args" : "args")}\"): {parse.Errors[0].Message}");
+        }
     }
 
     private static string S(ulong v) => v.ToString(CultureInfo.InvariantCulture);
@@ -127,6 +141,7 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
     public int Run(CancellationToken cancel = default)
     {
         var cells = Cells();
+        CheckCommandLines(cells);
         Directory.CreateDirectory(OutDir);
         int failed = 0, ran = 0, skipped = cells.Count(c => c.Finished);
         var inv = CultureInfo.InvariantCulture;
@@ -191,6 +206,7 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
     {
         if (batches < 1) throw new ArgumentException($"--estimate: {batches} batches; expected an integer >= 1");
         var full = Cells();
+        CheckCommandLines(full);
         // two short epochs: the second one is timed, after the first has paid for JIT compilation and buffer pools
         var probeRunner = new ExperimentRunner(grid, settings with { Out = Path.Combine(OutDir, "estimate"), Epochs = 2, MaxBatches = batches }, stdout, stderr);
         var probe = probeRunner.Cells();

@@ -68,6 +68,69 @@ public sealed class ExperimentGridTests
         Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"2 finished cells, {seconds.Sum() / 3600:F2} h of epochs"), md);
     }
 
+    /// <summary>The grids in experiments/ (walked up to from the test binaries): each one loads and every cell's command line parses.</summary>
+    public static TheoryData<string> ShippedGrids()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "HarFromScratch.sln"))) dir = dir.Parent;
+        Assert.NotNull(dir);
+        var grids = new TheoryData<string>();
+        foreach (var f in Directory.GetFiles(Path.Combine(dir.FullName, "experiments"), "*.json").Order()) grids.Add(f);
+        return grids;
+    }
+
+    [Theory]
+    [MemberData(nameof(ShippedGrids))]
+    public void ShippedGridLoadsAndEveryCellsCommandLineParses(string path)
+    {
+        using var dir = new TempDir();
+        var grid = ExperimentGrid.Load(path);
+        var runner = new ExperimentRunner(grid, new ExperimentRunner.Settings { Out = dir.Path }, TextWriter.Null, TextWriter.Null);
+        var cells = runner.Cells();
+        Assert.Equal(grid.Datasets.Count * (grid.Pairs.Count * grid.ResolvedMethods().Count + grid.Pairs.Select(p => p.Student).Distinct().Count()) * grid.Seeds.Count
+                     + cells.Count(c => c.Kind == "teacher"), cells.Count);
+        runner.CheckCommandLines(cells);
+    }
+
+    [Theory]
+    [InlineData("\"datasets\": [\"hapt2\"]", "\"datasets\": unknown dataset 'hapt2'")]
+    [InlineData("\"methods\": [\"hmdk\"]", "\"methods\": unknown distillation method 'hmdk'")]
+    [InlineData("\"pairs\": [{ \"teacher\": \"resnet-lstm\", \"student\": \"mlp\" }]", "\"pairs\": unknown model 'resnet-lstm'")]
+    [InlineData("\"pairs\": [{ \"teacher\": \"resnet1d\", \"student\": \"mobilenet-tiny+memry\" }]", "unknown head 'memry'")]
+    public void GridWithAnUnknownDatasetMethodOrModelFailsAtLoadNamingIt(string field, string expected)
+    {
+        using var dir = new TempDir();
+        var fields = new Dictionary<string, string>
+        {
+            ["datasets"] = "\"datasets\": [\"hapt\"]",
+            ["pairs"] = "\"pairs\": [{ \"teacher\": \"resnet1d\", \"student\": \"mlp\" }]",
+            ["methods"] = "\"methods\": [\"kd\"]",
+        };
+        fields[field[1..field.IndexOf('"', 1)]] = field;
+        var gridFile = dir.Sub("grid.json");
+        File.WriteAllText(gridFile, $"{{ \"name\": \"bad\", {string.Join(", ", fields.Values)} }}");
+        var e = Assert.Throws<InvalidDataException>(() => ExperimentGrid.Load(gridFile));
+        Assert.Contains(gridFile, e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData("\"args\": [\"--class-weight\", \"sqrt\"]", "\"args\"", "--class-weight")]
+    [InlineData("\"args\": [\"--epochs\", \"twelve\"]", "\"args\"", "twelve")]
+    [InlineData("\"teacher_args\": [\"--epoch\", \"20\"]", "\"teacher_args\"", "--epoch")]
+    public void GridWithAnArgumentThatDoesNotParseFailsBeforeAnyCellRuns(string args, string list, string culprit)
+    {
+        using var dir = new TempDir();
+        var gridFile = dir.Sub("grid.json");
+        File.WriteAllText(gridFile, $"{{ \"name\": \"bad-args\", \"datasets\": [\"uci-har\"], \"pairs\": [{{ \"teacher\": \"resnet1d\", \"student\": \"mlp\" }}], \"methods\": [\"kd\"], {args} }}");
+        var runner = new ExperimentRunner(ExperimentGrid.Load(gridFile), new ExperimentRunner.Settings { Out = dir.Sub("out") }, TextWriter.Null, TextWriter.Null);
+        var e = Assert.Throws<InvalidDataException>(() => runner.Run());
+        Assert.Contains("bad-args", e.Message);
+        Assert.Contains(list, e.Message);
+        Assert.Contains(culprit, e.Message);
+        Assert.False(Directory.Exists(dir.Sub("out")), "nothing may run (or be created) before the grid's command lines are checked");
+    }
+
     [Fact]
     public void GridWithTeacherModelsTrainsTheTeacherFirstAndAddsStudentAloneCells()
     {
