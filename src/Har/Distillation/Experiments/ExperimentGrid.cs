@@ -58,7 +58,8 @@ public sealed record ExperimentGrid
         if (Datasets.Count == 0) throw new InvalidDataException($"{where}: \"datasets\" is empty");
         if (Pairs.Count == 0) throw new InvalidDataException($"{where}: \"pairs\" is empty");
         if (Seeds.Count == 0) throw new InvalidDataException($"{where}: \"seeds\" is empty");
-        try { foreach (var m in ResolvedMethods()) DistillationMethods.Find(m); }
+        var methods = ResolvedMethods();
+        try { foreach (var m in methods) DistillationMethods.Find(m); }
         catch (ArgumentException e) { throw new InvalidDataException($"{where}: \"methods\": {e.Message}"); }
         foreach (var ds in Datasets)
         {
@@ -76,7 +77,7 @@ public sealed record ExperimentGrid
             catch (ArgumentException e) { throw new InvalidDataException($"{where}: \"pairs\": {e.Message}"); }
         }
         foreach (var k in Sets.Keys)
-            if (!ResolvedMethods().Contains(k, StringComparer.OrdinalIgnoreCase)) throw new InvalidDataException($"{where}: \"sets\" names '{k}', which is not among the grid's methods");
+            if (!methods.Contains(k, StringComparer.OrdinalIgnoreCase)) throw new InvalidDataException($"{where}: \"sets\" names '{k}', which is not among the grid's methods");
     }
 
     /// <summary>The methods, with "all" expanded to every method of the catalogue.</summary>
