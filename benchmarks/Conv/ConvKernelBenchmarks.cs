@@ -11,14 +11,17 @@ using HarFromScratch.Engine.Tensors;
 
 namespace HarFromScratch.Benchmarks.Conv;
 
-/// <summary>One convolution at a MobileNet shape: depthwise k (groups = C, padding k/2) or pointwise C→C, batch 64.</summary>
+/// <summary>
+/// One convolution, batch 64, "same" padding: depthwise k (groups = C) or pointwise C→C at MobileNet shapes, or a
+/// general k-tap C→C convolution at ResNet-1D / ResNetLSTMaN block shapes.
+/// </summary>
 public sealed record ConvCase(string Kind, int K, int C, int T)
 {
     public const int Batch = 64;
     public bool Depthwise => Kind == "dw";
-    public long Macs => (long)Batch * C * T * (Depthwise ? K : C);
+    public long Macs => (long)Batch * C * T * (Depthwise ? K : C * K);
     public long XFloats => (long)Batch * C * T;
-    public long WFloats => Depthwise ? (long)C * K : (long)C * C;
+    public long WFloats => Depthwise ? (long)C * K : (long)C * C * K;
 
     /// <summary>Forward 2·MACs; backward (input and weight gradients) 4·MACs.</summary>
     public double Flops(bool backward) => (backward ? 4.0 : 2.0) * Macs;
@@ -26,11 +29,12 @@ public sealed record ConvCase(string Kind, int K, int C, int T)
     /// <summary>Compulsory traffic, each tensor once: forward x, w, y; backward dy, x, w, dx, dw.</summary>
     public double Bytes(bool backward) => 4.0 * (backward ? 3 * XFloats + 2 * WFloats : 2 * XFloats + WFloats);
 
-    public Conv1dArgs Args => Depthwise
-        ? new Conv1dArgs(Batch, C, C, T, T, K, 1, K / 2, 1, C)
-        : new Conv1dArgs(Batch, C, C, T, T, 1, 1, 0, 1, 1);
+    /// <summary>Left padding of "same": (K−1)/2, the rest on the right (implied by the output length).</summary>
+    public int Pad => (K - 1) / 2;
 
-    public override string ToString() => Depthwise ? $"dw k{K} C{C} T{T}" : $"pw C{C} T{T}";
+    public Conv1dArgs Args => new(Batch, C, C, T, T, K, 1, Pad, 1, Depthwise ? C : 1);
+
+    public override string ToString() => Kind switch { "dw" => $"dw k{K} C{C} T{T}", "pw" => $"pw C{C} T{T}", _ => $"conv k{K} C{C} T{T}" };
 }
 
 /// <summary>GFLOP/s or GB/s of a conv benchmark from its median time (flop/ns = GFLOP/s).</summary>
@@ -69,10 +73,11 @@ public sealed class ConvBenchConfig : ManualConfig
 }
 
 /// <summary>
-/// Issue 3 (b): depthwise k 3/5/9 and pointwise C→C at MobileNet shapes (batch 64; C 64..512 as T goes 128..8), forward
-/// and backward (input + weight gradients) through the cpu backend (2 threads), against naive scalar C# loops
-/// (one thread) in the same run. GFLOP/s and GB/s columns say which bound applies: depthwise does 2k flops per
-/// ~8-12 bytes (memory-bound), pointwise C/4 flops per byte (compute-bound).
+/// Issue 3 (b): depthwise k 3/5/9 and pointwise C→C at MobileNet shapes (batch 64; C 64..512 as T goes 128..8), and general
+/// k 3/5/8 convolutions 128→128 over 128 steps (ResNet blocks), forward and backward (input + weight gradients) through
+/// the cpu backend (2 threads), against naive scalar C# loops (one thread) in the same run. GFLOP/s and GB/s columns
+/// say which bound applies: depthwise does 2k flops per ~8-12 bytes (memory-bound), pointwise C/4 and general k·C/4
+/// flops per byte (compute-bound).
 /// </summary>
 [Config(typeof(ConvBenchConfig))]
 [SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 5)]
@@ -85,6 +90,8 @@ public unsafe class ConvKernelBenchmarks
             foreach (var k in new[] { 3, 5, 9 }) yield return new ConvCase("dw", k, c, t);
             yield return new ConvCase("pw", 1, c, t);
         }
+        // the widest blocks of resnet1d / resnet-lstm-an-small (kernels 8, 5, 3 at 128 channels over 128 steps)
+        foreach (var k in new[] { 3, 5, 8 }) yield return new ConvCase("conv", k, 128, 128);
     }
 
     [ParamsSource(nameof(Cases))]
@@ -103,7 +110,7 @@ public unsafe class ConvKernelBenchmarks
         var rng = new Rng(3);
         var c = Case;
         int[] xs = [ConvCase.Batch, c.C, c.T];
-        int[] ws = c.Depthwise ? [c.C, 1, c.K] : [c.C, c.C, 1];
+        int[] ws = c.Depthwise ? [c.C, 1, c.K] : [c.C, c.C, c.K];
         _x = Tensor.Randn(xs, rng, cpu).Persist();
         _w = Tensor.Randn(ws, rng, cpu).Persist();
         _dy = Tensor.Randn(xs, rng, cpu).Persist();
@@ -129,7 +136,7 @@ public unsafe class ConvKernelBenchmarks
     public void ScalarForward()
     {
         var c = Case;
-        int n = ConvCase.Batch, C = c.C, T = c.T, K = c.K, p = K / 2;
+        int n = ConvCase.Batch, C = c.C, T = c.T, K = c.K, p = c.Pad;
         float[] x = _ax, w = _aw, y = _ay;
         if (c.Depthwise)
         {
@@ -157,9 +164,14 @@ public unsafe class ConvKernelBenchmarks
             Array.Clear(y, yr, T);
             for (int ci = 0; ci < C; ci++)
             {
-                float wv = w[co * C + ci];
                 int xr = (b * C + ci) * T;
-                for (int t = 0; t < T; t++) y[yr + t] += wv * x[xr + t];
+                for (int k = 0; k < K; k++)
+                {
+                    // y[t] += w·x[t + k − p] over the t where that index is inside the row
+                    float wv = w[(co * C + ci) * K + k];
+                    int t0 = Math.Max(0, p - k), t1 = Math.Min(T, T + p - k);
+                    for (int t = t0; t < t1; t++) y[yr + t] += wv * x[xr + t + k - p];
+                }
             }
         }
     }
@@ -168,7 +180,7 @@ public unsafe class ConvKernelBenchmarks
     public void ScalarBackward()
     {
         var c = Case;
-        int n = ConvCase.Batch, C = c.C, T = c.T, K = c.K, p = K / 2;
+        int n = ConvCase.Batch, C = c.C, T = c.T, K = c.K, p = c.Pad;
         float[] x = _ax, w = _aw, dy = _ady, dx = _adx, dw = _adw;
         Array.Clear(dx);
         Array.Clear(dw);
@@ -198,14 +210,18 @@ public unsafe class ConvKernelBenchmarks
             int gr = (b * C + co) * T;
             for (int ci = 0; ci < C; ci++)
             {
-                float wv = w[co * C + ci], s = 0f;
                 int xr = (b * C + ci) * T;
-                for (int t = 0; t < T; t++)
+                for (int k = 0; k < K; k++)
                 {
-                    dx[xr + t] += wv * dy[gr + t];
-                    s += dy[gr + t] * x[xr + t];
+                    int wi = (co * C + ci) * K + k, t0 = Math.Max(0, p - k), t1 = Math.Min(T, T + p - k);
+                    float wv = w[wi], s = 0f;
+                    for (int t = t0; t < t1; t++)
+                    {
+                        dx[xr + t + k - p] += wv * dy[gr + t];
+                        s += dy[gr + t] * x[xr + t + k - p];
+                    }
+                    dw[wi] += s;
                 }
-                dw[co * C + ci] += s;
             }
         }
     }

@@ -33,6 +33,14 @@ public class ConvTests
         { "pointwise long (unpacked)", [3, 7, 13, 66, 1, 1, 0, 0, 1, 1] },
         { "pointwise grouped long", [2, 8, 12, 64, 1, 1, 0, 0, 1, 4] },
         { "pointwise packed many", [37, 6, 10, 5, 1, 1, 0, 0, 1, 1] },
+        // stride 1: dx as a forward convolution with the flipped kernel (padding (K−1)·d − padL), grouped and dilated
+        { "grouped dilated same", [2, 4, 6, 19, 3, 1, 2, 2, 2, 2] },
+        // padding beyond the kernel's reach ((K−1)·d < padL): dx through the col2im path
+        { "padding beyond the kernel", [2, 3, 4, 8, 3, 1, 3, 3, 1, 1] },
+        // the weight gradient through the blocked GEMM (KK + Cout > 512 floats per step): two batch packs, the second
+        // partial, several GEMM k-blocks per pack; then grouped (each group's dWᵀ its own product)
+        { "general two weight packs (GEMM)", [9, 64, 16, 128, 9, 1, 4, 4, 1, 1] },
+        { "grouped GEMM weight gradient", [3, 128, 16, 40, 5, 1, 2, 2, 1, 2] },
     };
 
     private static G Geo(int[] v) => new(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]);
@@ -118,11 +126,12 @@ public class ConvTests
         // the weight gradient reduction must not depend on how the batch is split over threads
         var g = new G(13, 16, 24, 33, 1, 1, 0, 0, 1, 1);
         var gd = new G(13, 16, 16, 33, 5, 1, 2, 2, 1, 16);
+        var gk = new G(9, 64, 16, 128, 9, 1, 4, 4, 1, 1); // GEMM weight gradient: two packs, split over threads
         float[][] RunAll()
         {
             using var scope = TensorScope.Begin();
             var res = new List<float[]>();
-            foreach (var geo in new[] { g, gd })
+            foreach (var geo in new[] { g, gd, gk })
             {
                 var x = Randn(20, geo.N, geo.Cin, geo.L); x.RequiresGrad = true;
                 var w = Randn(21, geo.Cout, geo.Cin / geo.Groups, geo.K); w.RequiresGrad = true;

@@ -9,9 +9,10 @@ namespace HarFromScratch.Engine.Backends.Cpu;
 /// depthwise (one input channel per output channel): each row is a K-tap FMA stencil over zero-padded, stride-phase
 /// split scratch rows, vectorised over time; pointwise (kernel 1): per batch element and group a register-tiled
 /// matrix product straight on the tensors; anything else: im2col into per-thread scratch, then the same product.
-/// Work is split over (batch, channel) rows or (batch, group) panels, each output written by one thread; weight
-/// gradients are accumulated per channel over the batch in order, or in a fixed number of batch chunks that are
-/// summed in chunk order, so results do not depend on the thread count.
+/// At stride 1 the input gradient is itself such a forward convolution (of dy, with the flipped kernel). Work is split
+/// over (batch, channel) rows or (batch, group) panels, each output written by one thread; weight gradients are
+/// accumulated over the batch in a fixed order (dot products or the blocked GEMM, by shape), so results do not depend
+/// on the thread count.
 /// </summary>
 public sealed unsafe partial class CpuBackend
 {
@@ -189,7 +190,31 @@ public sealed unsafe partial class CpuBackend
         CheckConv(a);
         float* pg = S(dy).Ptr, pw = S(w).Ptr, pd = S(dx).Ptr;
         if (a.IsDepthwise) DepthwiseBackwardInput(a, pg, pw, pd);
+        else if (a.Stride == 1 && a.PadLeft <= (a.Kernel - 1) * a.Dilation) BackwardInputAsForward(a, pg, pw, pd);
         else GeneralBackwardInput(a, pg, pw, pd);
+    }
+
+    /// <summary>
+    /// Stride 1: dx[ci, j] = Σ_co,k w[co, ci, k]·dy[co, j − k·d + padL] is the forward convolution of dy with the kernel
+    /// transposed over channels and flipped in time, left padding (K−1)·d − padL. It runs on the forward's product
+    /// (contiguous weight rows, no col2im pass), about twice as fast as Wᵀ·dy read in place with a KK-float stride.
+    /// </summary>
+    private static void BackwardInputAsForward(Conv1dArgs a, float* pg, float* pw, float* pd)
+    {
+        int G = a.Groups, Cig = a.InPerGroup, Cog = a.OutPerGroup, K = a.Kernel;
+        // the calling thread's slot 3: GeneralForward's tasks use slots 0 and 1
+        float* wt = Scratch(3, (long)a.InChannels * Cog * K);
+        for (int g = 0; g < G; g++)
+            for (int co = 0; co < Cog; co++)
+                for (int ci = 0; ci < Cig; ci++)
+                {
+                    float* src = pw + (((long)g * Cog + co) * Cig + ci) * K;
+                    float* dst = wt + (((long)g * Cig + ci) * Cog + co) * K + K - 1;
+                    for (int k = 0; k < K; k++) dst[-k] = src[k];
+                }
+        var t = new Conv1dArgs(a.Batch, a.OutChannels, a.InChannels, a.OutLength, a.InLength, K, 1,
+            (K - 1) * a.Dilation - a.PadLeft, a.Dilation, G);
+        GeneralForward(t, pg, wt, null, pd);
     }
 
     /// <summary>
@@ -338,8 +363,23 @@ public sealed unsafe partial class CpuBackend
         });
     }
 
-    /// <summary>Floats of packed dy and col per weight-gradient pack (1 MB): long dot products, few dispatches.</summary>
+    /// <summary>Floats of packed dy and col per weight-gradient pack of the dot-product path (1 MB): few dispatches.</summary>
     private const long PackFloats = 1L << 18;
+
+    /// <summary>Floats per pack of the GEMM path (2 MB): the GEMM blocks for the caches itself, so larger packs only save calls.</summary>
+    private const long GemmPackFloats = 1L << 19;
+
+    /// <summary>
+    /// dW = Σ_n dy_n · col_nᵀ. Long dot products of dy rows against col rows are fastest while a 1 MB pack holds at least
+    /// 512 time steps (dots of 512+, horizontal sums amortised); past that (KK + Cout above 512 floats per step, e.g.
+    /// 128→128 channels at kernel 5 or 8) packs shrink to a sample or two and the blocked GEMM is faster (1.1x at 128→128 k5, 1.3x at k8, one thread).
+    /// </summary>
+    private static void GeneralBackwardWeight(Conv1dArgs a, float* px, float* pg, float* pdw)
+    {
+        long floatsPerColumn = (long)a.InPerGroup * a.Kernel * a.Groups + a.OutChannels;
+        if (floatsPerColumn * 512 > PackFloats) GemmBackwardWeight(a, px, pg, pdw);
+        else DotBackwardWeight(a, px, pg, pdw);
+    }
 
     /// <summary>
     /// dW_g = Σ_n dy_ng · col_ngᵀ, a pack of batch elements at a time, packs in batch order: first the pack's dy rows and
@@ -347,7 +387,7 @@ public sealed unsafe partial class CpuBackend
     /// (a multiple of 4, sized from the shape only) take long dot products against the shared packed columns. Every
     /// weight element is computed by one task in a fixed order, so the result does not depend on the thread count.
     /// </summary>
-    private static void GeneralBackwardWeight(Conv1dArgs a, float* px, float* pg, float* pdw)
+    private static void DotBackwardWeight(Conv1dArgs a, float* px, float* pg, float* pdw)
     {
         int G = a.Groups, Cig = a.InPerGroup, Cog = a.OutPerGroup, KK = Cig * a.Kernel, T = a.OutLength, L = a.InLength, N = a.Batch;
         int mBlocks = Math.Clamp(Cog / 32, 1, 16);
@@ -388,6 +428,57 @@ public sealed unsafe partial class CpuBackend
                 }
             });
         }
+    }
+
+    /// <summary>
+    /// dW_g = Σ_n dy_ng · col_ngᵀ, a pack of batch elements at a time, packs in batch order. First the pack's col rows
+    /// (nb·T long) are laid side by side and dy is transposed into rows of time steps (in parallel over batch elements);
+    /// then the packed GEMM accumulates dW_gᵀ (KK × Cog) += col_g · dyᵀ_g, its register tiles running along the long
+    /// nb·T reduction with dyᵀ read in place; the small result is transposed into dw at the end. Each element of the
+    /// result is summed by one task in a fixed order, so it does not depend on the thread count.
+    /// </summary>
+    private static void GemmBackwardWeight(Conv1dArgs a, float* px, float* pg, float* pdw)
+    {
+        int G = a.Groups, Cig = a.InPerGroup, Cog = a.OutPerGroup, KK = Cig * a.Kernel, T = a.OutLength, L = a.InLength, N = a.Batch;
+        int Co = a.OutChannels;
+        bool pointwise = a.IsPointwise;
+        long floatsPerColumn = (long)G * KK + Co;
+        int perPack = (int)Math.Clamp(GemmPackFloats / (floatsPerColumn * Math.Max(T, 1)), 1, N);
+        int ktMax = perPack * T;
+        // the calling thread's scratch: the tasks below only read it (the GEMM packs into buffers of its own)
+        float* colp = Scratch(2, (long)G * KK * ktMax);
+        float* dyt = Scratch(3, (long)Co * ktMax);
+        float* dwt = Scratch(4, (long)G * KK * Cog);
+        for (int p0 = 0; p0 < N; p0 += perPack)
+        {
+            int p1 = Math.Min(N, p0 + perPack), kt = (p1 - p0) * T, first = p0;
+            CpuParallel.For(p1 - p0, Math.Max(1, 8192 / Math.Max(floatsPerColumn * T, 1)), (i0, i1) =>
+            {
+                for (long i = i0; i < i1; i++)
+                {
+                    int n = first + (int)i;
+                    long off = i * T;
+                    // dyt[(off + t)·Co + co] = dy[n, co, t]
+                    LaneTranspose.TransposeRows(pg + (long)n * Co * T, T, dyt + off * Co, Co, Co, T);
+                    for (int g = 0; g < G; g++)
+                    {
+                        float* xg = px + ((long)n * a.InChannels + (long)g * Cig) * L;
+                        float* cg = colp + (long)g * KK * kt + off;
+                        if (pointwise) CopyRows(xg, L, cg, kt, KK, T);
+                        else Im2col(xg, a, cg, kt);
+                    }
+                }
+            });
+            for (int g = 0; g < G; g++)
+            {
+                var gemm = new GemmArgs(1, KK, Cog, kt, 1f, first > 0 ? 1f : 0f, null!, 0, 0, kt, false, null!, 0, 0, Co, false, null!, 0, 0, Cog);
+                CpuGemm.Single(gemm, colp + (long)g * KK * kt, dyt + (long)g * Cog, dwt + (long)g * KK * Cog,
+                    parallel: (long)KK * Cog * kt >= (1L << 17));
+            }
+        }
+        // dw[g·Cog + co, kk] = dWᵀ_g[kk, co]
+        for (int g = 0; g < G; g++)
+            LaneTranspose.TransposeRows(dwt + (long)g * KK * Cog, Cog, pdw + (long)g * Cog * KK, KK, KK, Cog);
     }
 
     // ---------------------------------------------------------------- pooling

@@ -13,10 +13,10 @@ internal static unsafe class CpuConvKernels
 {
     [ThreadStatic] private static float[]?[]? _scratch;
 
-    /// <summary>A per-thread pinned scratch buffer (slot 0..3) of at least <paramref name="size"/> floats.</summary>
+    /// <summary>A per-thread pinned scratch buffer (slot 0..4) of at least <paramref name="size"/> floats.</summary>
     public static float* Scratch(int slot, long size)
     {
-        var slots = _scratch ??= new float[4][];
+        var slots = _scratch ??= new float[5][];
         return PinnedScratch.Get(ref slots[slot], size);
     }
 

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace HarFromScratch.Engine.Backends.Cpu;
 
 /// <summary>
-/// Moves eight rows of interleaved complex numbers (re, im, re, im, ...) into and out of the FFT's lane layout (split
+/// Transposes with 8x8 AVX blocks. Moves eight rows of interleaved complex numbers (re, im, re, im, ...) into and out of the FFT's lane layout (split
 /// re/im arrays whose element j is a vector of element j of the eight rows) with 8x8 AVX transposes. The scalar form
 /// of these gathers and scatters cost more than the butterflies themselves (~2/3 of an rfft over 128 samples).
 /// </summary>
@@ -29,6 +29,31 @@ internal static unsafe class LaneTranspose
         r2 = Avx.Permute2x128(u2, u6, 0x20); r3 = Avx.Permute2x128(u3, u7, 0x20);
         r4 = Avx.Permute2x128(u0, u4, 0x31); r5 = Avx.Permute2x128(u1, u5, 0x31);
         r6 = Avx.Permute2x128(u2, u6, 0x31); r7 = Avx.Permute2x128(u3, u7, 0x31);
+    }
+
+    /// <summary>dst[c·ldd + r] = src[r·lds + c] for r &lt; rows, c &lt; cols: 8×8 AVX blocks, scalar edges.</summary>
+    public static void TransposeRows(float* src, long lds, float* dst, long ldd, int rows, int cols)
+    {
+        int r = 0;
+        if (Supported)
+            for (; r + 8 <= rows; r += 8)
+            {
+                int c = 0;
+                for (; c + 8 <= cols; c += 8)
+                {
+                    float* s = src + r * lds + c;
+                    var v0 = Vector256.Load(s); var v1 = Vector256.Load(s + lds); var v2 = Vector256.Load(s + 2 * lds); var v3 = Vector256.Load(s + 3 * lds);
+                    var v4 = Vector256.Load(s + 4 * lds); var v5 = Vector256.Load(s + 5 * lds); var v6 = Vector256.Load(s + 6 * lds); var v7 = Vector256.Load(s + 7 * lds);
+                    Transpose(ref v0, ref v1, ref v2, ref v3, ref v4, ref v5, ref v6, ref v7);
+                    float* d = dst + c * ldd + r;
+                    v0.Store(d); v1.Store(d + ldd); v2.Store(d + 2 * ldd); v3.Store(d + 3 * ldd);
+                    v4.Store(d + 4 * ldd); v5.Store(d + 5 * ldd); v6.Store(d + 6 * ldd); v7.Store(d + 7 * ldd);
+                }
+                for (; c < cols; c++)
+                    for (int i = 0; i < 8; i++) dst[c * ldd + r + i] = src[(r + i) * lds + c];
+            }
+        for (; r < rows; r++)
+            for (int c = 0; c < cols; c++) dst[c * ldd + r] = src[r * lds + c];
     }
 
     /// <summary>re[d(j)·8 + l] = row_l[2j], im[d(j)·8 + l] = row_l[2j + 1] for j &lt; count, row_l = src + l·rowStride,
