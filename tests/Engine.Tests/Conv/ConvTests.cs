@@ -35,6 +35,7 @@ public class ConvTests
         { "pointwise packed many", [37, 6, 10, 5, 1, 1, 0, 0, 1, 1] },
         // stride 1: dx as a forward convolution with the flipped kernel (padding (K−1)·d − padL), grouped and dilated
         { "grouped dilated same", [2, 4, 6, 19, 3, 1, 2, 2, 2, 2] },
+        { "general valid (output shorter than input)", [2, 3, 4, 11, 4, 1, 0, 0, 2, 1] },
         // padding beyond the kernel's reach ((K−1)·d < padL): dx through the col2im path
         { "padding beyond the kernel", [2, 3, 4, 8, 3, 1, 3, 3, 1, 1] },
         // the weight gradient through the blocked GEMM (KK + Cout > 512 floats per step): two batch packs, the second
