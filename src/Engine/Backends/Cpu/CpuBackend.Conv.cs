@@ -95,6 +95,14 @@ public sealed unsafe partial class CpuBackend
         });
     }
 
+    /// <summary>The product's columns of one batch element and group: its input rows themselves for a pointwise
+    /// convolution, else <see cref="Im2col"/>; rows <paramref name="ldc"/> floats apart.</summary>
+    private static void Columns(float* xg, in Conv1dArgs a, float* col, long ldc)
+    {
+        if (a.IsPointwise) CopyRows(xg, a.InLength, col, ldc, a.InPerGroup, a.OutLength);
+        else Im2col(xg, a, col, ldc);
+    }
+
     /// <summary>col[(ci·K + k)·ldc + t] = x[ci, t·s + k·d − padL] (zero outside) for the group's input channels.</summary>
     private static void Im2col(float* x, in Conv1dArgs a, float* col, long ldc)
     {
@@ -167,8 +175,7 @@ public sealed unsafe partial class CpuBackend
                 for (int n = n0; n < n1; n++)
                 {
                     float* xg = px + ((long)n * a.InChannels + (long)g * Cig) * L;
-                    if (pointwise) CopyRows(xg, L, col + (long)(n - n0) * T, kt, KK, T);
-                    else Im2col(xg, a, col + (long)(n - n0) * T, kt);
+                    Columns(xg, a, col + (long)(n - n0) * T, kt);
                 }
                 if (pack == 1)
                 {
@@ -369,15 +376,19 @@ public sealed unsafe partial class CpuBackend
     /// <summary>Floats per pack of the GEMM path (2 MB): the GEMM blocks for the caches itself, so larger packs only save calls.</summary>
     private const long GemmPackFloats = 1L << 19;
 
+    /// <summary>Time steps a dot-product pack must hold for its horizontal sums to be amortised; below, the GEMM path.</summary>
+    private const int MinDotColumns = 512;
+
     /// <summary>
     /// dW = Σ_n dy_n · col_nᵀ. Long dot products of dy rows against col rows are fastest while a 1 MB pack holds at least
     /// 512 time steps (dots of 512+, horizontal sums amortised); past that (KK + Cout above 512 floats per step, e.g.
-    /// 128→128 channels at kernel 5 or 8) packs shrink to a sample or two and the blocked GEMM is faster (1.1x at 128→128 k5, 1.3x at k8, one thread).
+    /// 128→128 channels at kernel 5 or 8) packs shrink to a sample or two and the blocked GEMM is faster (1.1x at
+    /// 128→128 k5, 1.3x at k8, one thread).
     /// </summary>
     private static void GeneralBackwardWeight(Conv1dArgs a, float* px, float* pg, float* pdw)
     {
         long floatsPerColumn = (long)a.InPerGroup * a.Kernel * a.Groups + a.OutChannels;
-        if (floatsPerColumn * 512 > PackFloats) GemmBackwardWeight(a, px, pg, pdw);
+        if (floatsPerColumn * MinDotColumns > PackFloats) GemmBackwardWeight(a, px, pg, pdw);
         else DotBackwardWeight(a, px, pg, pdw);
     }
 
@@ -392,7 +403,6 @@ public sealed unsafe partial class CpuBackend
         int G = a.Groups, Cig = a.InPerGroup, Cog = a.OutPerGroup, KK = Cig * a.Kernel, T = a.OutLength, L = a.InLength, N = a.Batch;
         int mBlocks = Math.Clamp(Cog / 32, 1, 16);
         int rowsPerBlock = ((Cog + mBlocks - 1) / mBlocks + 3) & ~3;
-        bool pointwise = a.IsPointwise;
         // packs of about 1 MB of packed columns (few parallel dispatches, still cache-sized); from the shape only
         long floatsPerColumn = (long)G * KK + a.OutChannels;
         int perPack = (int)Math.Clamp(PackFloats / (floatsPerColumn * Math.Max(T, 1)), 1, N);
@@ -412,8 +422,7 @@ public sealed unsafe partial class CpuBackend
                     CopyRows(pg + ((long)n * a.OutChannels + (long)g * Cog) * T, T, dyp + (long)g * Cog * kt + off, kt, Cog, T);
                     float* xg = px + ((long)n * a.InChannels + (long)g * Cig) * L;
                     float* cg = colp + (long)g * KK * kt + off;
-                    if (pointwise) CopyRows(xg, L, cg, kt, KK, T);
-                    else Im2col(xg, a, cg, kt);
+                    Columns(xg, a, cg, kt);
                 }
             });
             CpuParallel.For((long)G * mBlocks, 1, (i0, i1) =>
@@ -441,7 +450,6 @@ public sealed unsafe partial class CpuBackend
     {
         int G = a.Groups, Cig = a.InPerGroup, Cog = a.OutPerGroup, KK = Cig * a.Kernel, T = a.OutLength, L = a.InLength, N = a.Batch;
         int Co = a.OutChannels;
-        bool pointwise = a.IsPointwise;
         long floatsPerColumn = (long)G * KK + Co;
         int perPack = (int)Math.Clamp(GemmPackFloats / (floatsPerColumn * Math.Max(T, 1)), 1, N);
         int ktMax = perPack * T;
@@ -464,8 +472,7 @@ public sealed unsafe partial class CpuBackend
                     {
                         float* xg = px + ((long)n * a.InChannels + (long)g * Cig) * L;
                         float* cg = colp + (long)g * KK * kt + off;
-                        if (pointwise) CopyRows(xg, L, cg, kt, KK, T);
-                        else Im2col(xg, a, cg, kt);
+                        Columns(xg, a, cg, kt);
                     }
                 }
             });

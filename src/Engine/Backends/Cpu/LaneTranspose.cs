@@ -5,9 +5,10 @@ using System.Runtime.Intrinsics.X86;
 namespace HarFromScratch.Engine.Backends.Cpu;
 
 /// <summary>
-/// Transposes with 8x8 AVX blocks. Moves eight rows of interleaved complex numbers (re, im, re, im, ...) into and out of the FFT's lane layout (split
-/// re/im arrays whose element j is a vector of element j of the eight rows) with 8x8 AVX transposes. The scalar form
-/// of these gathers and scatters cost more than the butterflies themselves (~2/3 of an rfft over 128 samples).
+/// 8x8 AVX transposes: plain matrix transposes (<see cref="TransposeRows"/>, the conv weight gradient), and moving eight
+/// rows of interleaved complex numbers (re, im, re, im, ...) into and out of the FFT's lane layout (split re/im arrays
+/// whose element j is a vector of element j of the eight rows). The scalar form of these gathers and scatters cost more
+/// than the butterflies themselves (~2/3 of an rfft over 128 samples).
 /// </summary>
 internal static unsafe class LaneTranspose
 {
