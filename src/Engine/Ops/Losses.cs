@@ -75,25 +75,40 @@ public static class Losses
 
     /// <summary>
     /// KL(P ‖ Q) averaged over the batch (PyTorch's kl_div(logQ, P, reduction='batchmean')):
-    /// Σ P·(log P − log Q) / N, with 0·log 0 = 0.
+    /// Σ P·(log P − log Q) / N, with 0·log 0 = 0. With <paramref name="rowWeights"/> (one per row, e.g. <see cref="RowWeights"/>,
+    /// mean 1) row i's KL counts w_i times: Σ_i w_i·KL_i / N.
     /// </summary>
-    public static Tensor KlDivergence(Tensor logQ, Tensor p)
+    public static Tensor KlDivergence(Tensor logQ, Tensor p, float[]? rowWeights = null)
     {
         if (!ShapeUtil.SameShape(logQ.Shape, p.Shape))
             throw new ArgumentException($"KlDivergence: log Q {ShapeUtil.Format(logQ.Shape)} vs P {ShapeUtil.Format(p.Shape)}");
         int n = logQ.Rank == 0 ? 1 : logQ.Shape[0];
         var logP = p.Clamp(1e-30f, float.MaxValue).Log();
-        return (p * (logP - logQ)).Sum() * (1f / n);
+        var terms = p * (logP - logQ);
+        if (rowWeights != null) terms = terms * RowColumn(rowWeights, logQ, "KlDivergence");
+        return terms.Sum() * (1f / n);
     }
 
     /// <summary>
-    /// Hinton distillation term τ²·KL(softmax(teacher/τ) ‖ softmax(student/τ)), batch mean; the teacher side
-    /// receives gradients too unless it is detached by the caller.
+    /// Hinton distillation term τ²·KL(softmax(teacher/τ) ‖ softmax(student/τ)), batch mean (row-weighted with
+    /// <paramref name="rowWeights"/>, as <see cref="KlDivergence"/>); the teacher side receives gradients too unless it is
+    /// detached by the caller.
     /// </summary>
-    public static Tensor KlDivergenceWithLogits(Tensor studentLogits, Tensor teacherLogits, float temperature = 1f)
+    public static Tensor KlDivergenceWithLogits(Tensor studentLogits, Tensor teacherLogits, float temperature = 1f, float[]? rowWeights = null)
     {
         var logQ = (studentLogits / temperature).LogSoftmax(-1);
         var p = (teacherLogits / temperature).Softmax(-1);
-        return KlDivergence(logQ, p) * (temperature * temperature);
+        return KlDivergence(logQ, p, rowWeights) * (temperature * temperature);
+    }
+
+    /// <summary>Per-row weights as an (N, 1, ..., 1) tensor that broadcasts over the other axes of <paramref name="like"/>.</summary>
+    private static Tensor RowColumn(float[] weights, Tensor like, string op)
+    {
+        if (like.Rank == 0 || weights.Length != like.Shape[0])
+            throw new ArgumentException($"{op}: {weights.Length} row weights for {(like.Rank == 0 ? "a scalar" : like.Shape[0] + " rows")} of {ShapeUtil.Format(like.Shape)}");
+        var shape = new int[like.Rank];
+        Array.Fill(shape, 1);
+        shape[0] = weights.Length;
+        return Tensor.FromArray(weights, shape, like.Device);
     }
 }

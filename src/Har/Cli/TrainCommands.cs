@@ -98,6 +98,7 @@ public static class TrainCommands
         public readonly Option<float> MinLr = new("--min-lr") { Description = "Floor of the cosine and plateau schedules", DefaultValueFactory = _ => 0f };
         public readonly Option<float> LabelSmoothing = new("--label-smoothing") { Description = "Label smoothing of the cross-entropy (also of every distillation method's label term)", DefaultValueFactory = _ => 0f };
         public readonly Option<string> ClassWeights = new("--class-weights") { Description = "Cross-entropy class weights from the training split: none, balanced (N/(K·n_c)) or sqrt (1/√n_c, milder); for rare classes such as HAPT's postural transitions", DefaultValueFactory = _ => "none" };
+        public readonly Option<bool> SoftClassWeights = new("--soft-class-weights") { Description = "Also weigh the distillation methods' soft-target terms (KL to the teacher's, peer's or ensemble's logits) by --class-weights, per window; har distill (har train accepts it so a grid's shared args work, and has no such term)" };
         public readonly Option<float> Ema = new("--ema") { Description = "Keep an exponential moving average of the weights with this decay (e.g. 0.999) and validate, checkpoint as best and test the averaged model (0 = off)", DefaultValueFactory = _ => 0f };
         public readonly Option<float> ClipNorm = new("--clip-norm") { Description = "Clip the global gradient norm (0 = off)", DefaultValueFactory = _ => 0f };
         public readonly Option<float> AuxWeight = new("--aux-weight") { Description = "Weight of auxiliary heads' loss (resnet-lstm-an)", DefaultValueFactory = _ => 0.3f };
@@ -116,7 +117,7 @@ public static class TrainCommands
         public void AddTo(Command c)
         {
             foreach (var o in new Option[] { Dataset, Epochs, Batch, Lr, Optimizer, WeightDecay, Momentum, Nesterov, Schedule, Warmup, StepSize, Gamma,
-                         PlateauPatience, PlateauFactor, MinLr, LabelSmoothing, ClassWeights, Ema, ClipNorm, AuxWeight, Augment, Jitter, Scale, Shift, Rotate, Patience, SelectBy, Seed,
+                         PlateauPatience, PlateauFactor, MinLr, LabelSmoothing, ClassWeights, SoftClassWeights, Ema, ClipNorm, AuxWeight, Augment, Jitter, Scale, Shift, Rotate, Patience, SelectBy, Seed,
                          MaxBatches, Out, Resume, DeviceOption, QuietOption, HarCli.NoCacheOption, HarCli.WindowOption, HarCli.StrideOption, HarCli.WindowLabelOption, HarCli.ValFractionOption, HarCli.ValSubjectsOption, HarCli.SplitSeedOption })
                 c.Options.Add(o);
         }
@@ -127,7 +128,7 @@ public static class TrainCommands
             Optimizer = p.GetValue(Optimizer)!, WeightDecay = p.GetValue(WeightDecay), Momentum = p.GetValue(Momentum), Nesterov = p.GetValue(Nesterov),
             Schedule = p.GetValue(Schedule)!, WarmupEpochs = p.GetValue(Warmup), StepSize = p.GetValue(StepSize), Gamma = p.GetValue(Gamma),
             PlateauPatience = p.GetValue(PlateauPatience), PlateauFactor = p.GetValue(PlateauFactor), MinLr = p.GetValue(MinLr),
-            LabelSmoothing = p.GetValue(LabelSmoothing), ClassWeights = p.GetValue(ClassWeights)!, Ema = p.GetValue(Ema), ClipNorm = p.GetValue(ClipNorm), AuxWeight = p.GetValue(AuxWeight), Augment = p.GetValue(Augment),
+            LabelSmoothing = p.GetValue(LabelSmoothing), ClassWeights = p.GetValue(ClassWeights)!, SoftClassWeights = p.GetValue(SoftClassWeights), Ema = p.GetValue(Ema), ClipNorm = p.GetValue(ClipNorm), AuxWeight = p.GetValue(AuxWeight), Augment = p.GetValue(Augment),
             JitterStd = p.GetValue(Jitter), ScaleStd = p.GetValue(Scale), MaxShift = p.GetValue(Shift), RotateDegrees = p.GetValue(Rotate), Patience = p.GetValue(Patience),
             SelectBy = p.GetValue(SelectBy)!, Seed = p.GetValue(Seed), Device = p.GetValue(DeviceOption)!, MaxBatchesPerEpoch = p.GetValue(MaxBatches),
         };

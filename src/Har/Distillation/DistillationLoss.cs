@@ -16,6 +16,10 @@ public sealed record DistillBatch(ModelOutput Student, ModelOutput Teacher, int[
 {
     /// <summary>The run's label loss of these logits (plain cross-entropy when no <see cref="LabelLoss"/> was given).</summary>
     public Tensor Ce(Tensor logits) => (LabelLoss ?? Training.LabelLoss.Plain).Of(logits, Labels);
+
+    /// <summary>Per-row weights (mean 1) of the soft-target terms, or null (plain batch mean): the class weights with
+    /// <c>--soft-class-weights</c> (<see cref="Training.LabelLoss.SoftRowWeights"/>).</summary>
+    public float[]? SoftWeights => LabelLoss?.SoftRowWeights(Labels);
 }
 
 /// <summary>What a method needs to build its trainable parts (adapters, heads, memory banks) before training.</summary>

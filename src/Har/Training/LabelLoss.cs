@@ -14,24 +14,35 @@ public sealed class LabelLoss
     public static readonly string[] WeightModes = ["none", "balanced", "sqrt"];
     public static readonly LabelLoss Plain = new(0f, null);
 
-    public LabelLoss(float labelSmoothing, float[]? classWeights)
+    public LabelLoss(float labelSmoothing, float[]? classWeights, bool weighSoftTerms = false)
     {
+        if (weighSoftTerms && classWeights == null) throw new ArgumentException("--soft-class-weights: needs --class-weights balanced or sqrt");
         LabelSmoothing = labelSmoothing;
         ClassWeights = classWeights;
+        WeighSoftTerms = weighSoftTerms;
     }
 
     public float LabelSmoothing { get; }
     /// <summary>One weight per class, or null for the plain mean.</summary>
     public float[]? ClassWeights { get; }
+    /// <summary>Whether the class weights also weigh the distillation methods' soft-target terms (<c>--soft-class-weights</c>).</summary>
+    public bool WeighSoftTerms { get; }
 
     public Tensor Of(Tensor logits, int[] labels) => Losses.CrossEntropy(logits, labels, LabelSmoothing, ClassWeights);
 
     /// <summary>The per-row weights w[y_i]·N/Σw[y] (mean 1), or null without class weights; for losses with their own hard-label form.</summary>
     public float[]? RowWeights(int[] labels) => ClassWeights == null ? null : Losses.RowWeights(labels, ClassWeights);
 
+    /// <summary>
+    /// The per-row weights of a distillation method's soft-target terms: <see cref="RowWeights"/> with <c>--soft-class-weights</c>,
+    /// else null (every window counts once). Why: with class weights on the cross-entropy alone, a method that puts most of its
+    /// loss on the teacher's soft targets (KD's default α = 0.9) hands the rare classes back to the teacher, which is weakest there.
+    /// </summary>
+    public float[]? SoftRowWeights(int[] labels) => WeighSoftTerms ? RowWeights(labels) : null;
+
     /// <summary>The run's label loss: its label smoothing and the class weights of <paramref name="mode"/> fitted on the training split.</summary>
     public static LabelLoss For(TrainOptions o, HarDataset data) =>
-        new(o.LabelSmoothing, Weights(o.ClassWeights, data.Train.ClassCounts(data.NumClasses)));
+        new(o.LabelSmoothing, Weights(o.ClassWeights, data.Train.ClassCounts(data.NumClasses)), o.SoftClassWeights);
 
     /// <summary>
     /// Class weights from training-set counts n_c (N windows, K classes present): <c>balanced</c> w_c = N / (K·n_c)

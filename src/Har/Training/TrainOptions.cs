@@ -30,6 +30,9 @@ public sealed record TrainOptions
     public float LabelSmoothing { get; init; }
     /// <summary>Cross-entropy class weights fitted on the training split: none, balanced or sqrt (<see cref="LabelLoss.Weights"/>).</summary>
     public string ClassWeights { get; init; } = "none";
+    /// <summary>Also weigh the distillation methods' per-window soft-target terms (KL to the teacher's, peer's or ensemble's
+    /// logits) by the class weights, not only the cross-entropy (<see cref="LabelLoss.SoftRowWeights"/>); needs <see cref="ClassWeights"/>.</summary>
+    public bool SoftClassWeights { get; init; }
     /// <summary>Decay of an exponential moving average of the model's weights, which is then what validation scores, the best
     /// checkpoint holds and the test evaluates (e.g. 0.999); 0 = off.</summary>
     public float Ema { get; init; }
@@ -68,6 +71,8 @@ public sealed record TrainOptions
         if (!(WeightDecay >= 0)) Fail("weight-decay", WeightDecay, "a number >= 0");
         if (LabelSmoothing is < 0 or >= 1 || float.IsNaN(LabelSmoothing)) Fail("label-smoothing", LabelSmoothing, "a number in [0, 1)");
         if (!LabelLoss.WeightModes.Contains(ClassWeights)) Fail("class-weights", ClassWeights, string.Join(", ", LabelLoss.WeightModes));
+        if (SoftClassWeights && ClassWeights == "none")
+            throw new ArgumentException("--soft-class-weights: needs --class-weights balanced or sqrt (with none there are no class weights to apply to the soft-target terms)");
         if (!(Ema >= 0 && Ema < 1)) Fail("ema", Ema, "a decay in [0, 1) (0 = off), e.g. 0.999");
         if (!(RotateDegrees >= 0 && RotateDegrees <= 180)) Fail("rotate", RotateDegrees, "an angle in degrees in [0, 180] (0 = off)");
         if (!(ClipNorm >= 0)) Fail("clip-norm", ClipNorm, "a number >= 0 (0 = off)");

@@ -163,6 +163,8 @@ public class GradCheckOpsTests
         var p = Randn(27, 4, 5).Softmax(-1);
         Check(t => Losses.KlDivergence(t[0].LogSoftmax(-1), t[1]), logits, p);
         Check(t => Losses.KlDivergenceWithLogits(t[0], t[1], 4f), logits, Randn(28, 4, 5));
+        Check(t => Losses.KlDivergence(t[0].LogSoftmax(-1), t[1], [0.25f, 2f, 1f, 0.75f]), logits, p);
+        Check(t => Losses.KlDivergenceWithLogits(t[0], t[1], 4f, [0.25f, 2f, 1f, 0.75f]), logits, Randn(28, 4, 5));
     }
 
     [Fact]

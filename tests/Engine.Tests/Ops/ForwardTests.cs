@@ -151,6 +151,12 @@ public class ForwardTests
         var q = Tensor.FromArray([0.25f, 0.75f], [1, 2], Cpu);
         double kl = 0.5 * Math.Log(0.5 / 0.25) + 0.5 * Math.Log(0.5 / 0.75);
         Assert.Equal(kl, Losses.KlDivergence(q.Log(), p).Item(), 5);
+        // row weights: Σ_i w_i·KL_i / N; the second row's KL is 0 (P = Q), so only the first row's weight shows
+        var p2 = Tensor.FromArray([0.5f, 0.5f, 0.1f, 0.9f], [2, 2], Cpu);
+        var q2 = Tensor.FromArray([0.25f, 0.75f, 0.1f, 0.9f], [2, 2], Cpu);
+        Assert.Equal(0.5 * kl / 2, Losses.KlDivergence(q2.Log(), p2, [0.5f, 1.5f]).Item(), 5);
+        Assert.Equal(1.5 * kl / 2, Losses.KlDivergence(q2.Log(), p2, [1.5f, 0.5f]).Item(), 5);
+        Assert.Contains("3 row weights for 2 rows", Assert.Throws<ArgumentException>(() => Losses.KlDivergence(q2.Log(), p2, [1f, 1f, 1f])).Message);
         Assert.Equal((1 + 4) / 2f, Losses.Mse(Tensor.FromArray([1, 2], [2], Cpu), Tensor.FromArray([0, 4], [2], Cpu)).Item());
     }
 

@@ -51,6 +51,7 @@ public sealed class TrainCliTests
     [InlineData(new[] { "train", "--epochs", "many" }, "many")]
     [InlineData(new[] { "train", "--optimizer", "lbfgs" }, "--optimizer")]
     [InlineData(new[] { "train", "--class-weights", "inverse" }, "--class-weights: inverse is not valid; expected none, balanced, sqrt")]
+    [InlineData(new[] { "train", "--soft-class-weights" }, "--soft-class-weights: needs --class-weights balanced or sqrt")]
     [InlineData(new[] { "train", "--device", "tpu" }, "unknown device 'tpu'")]
     [InlineData(new[] { "models", "--dataset", "mnist" }, "unknown dataset 'mnist'")]
     [InlineData(new[] { "eval", "--run", "/nonexistent/run" }, "config.json")]

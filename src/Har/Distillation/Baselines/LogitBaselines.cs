@@ -6,7 +6,7 @@ namespace HarFromScratch.Har.Distillation.Baselines;
 /// <summary>
 /// KD (Hinton et al. 2015), as RepDistiller's <c>DistillKL</c> with its KD script:
 /// <c>L = (1 − α)·CE(s, y) + α·τ²·KL(softmax(t/τ) ‖ softmax(s/τ))</c>, KL summed over classes and averaged over the batch.
-/// Defaults α = 0.9, τ = 4.
+/// Defaults α = 0.9, τ = 4. With <c>--soft-class-weights</c> each window's KL counts its class weight (as its CE does).
 /// </summary>
 public sealed class KdLoss : BaselineLoss
 {
@@ -24,7 +24,7 @@ public sealed class KdLoss : BaselineLoss
     public override Tensor Loss(DistillBatch b)
     {
         var ce = BaselineFeatures.StudentCe(b);
-        var kl = Losses.KlDivergenceWithLogits(b.Student.Logits, b.Teacher.Logits.Detach(), Tau);
+        var kl = Losses.KlDivergenceWithLogits(b.Student.Logits, b.Teacher.Logits.Detach(), Tau, b.SoftWeights);
         return ce * (1f - Alpha) + kl * Alpha;
     }
 }
@@ -56,11 +56,11 @@ public sealed class DkdLoss : BaselineLoss
     public override Tensor Loss(DistillBatch b)
     {
         var ce = BaselineFeatures.StudentCe(b);
-        return ce + Decoupled(b.Student.Logits, b.Teacher.Logits.Detach(), b.Labels, Alpha, Beta, Tau) * WarmupFactor(b.Epoch);
+        return ce + Decoupled(b.Student.Logits, b.Teacher.Logits.Detach(), b.Labels, Alpha, Beta, Tau, b.SoftWeights) * WarmupFactor(b.Epoch);
     }
 
-    /// <summary>τ²·(α·TCKD + β·NCKD), batch mean.</summary>
-    public static Tensor Decoupled(Tensor student, Tensor teacher, int[] labels, float alpha, float beta, float tau)
+    /// <summary>τ²·(α·TCKD + β·NCKD), batch mean (row-weighted with <paramref name="rowWeights"/>).</summary>
+    public static Tensor Decoupled(Tensor student, Tensor teacher, int[] labels, float alpha, float beta, float tau, float[]? rowWeights = null)
     {
         int n = student.Shape[0], c = student.Shape[1];
         var gt = new float[n * c];
@@ -77,10 +77,10 @@ public sealed class DkdLoss : BaselineLoss
         var pt = zt.Softmax(-1);
         var bs = Tensor.Concat([(ps * gtMask).Sum(1, keepDim: true), (ps * otherMask).Sum(1, keepDim: true)], 1);
         var bt = Tensor.Concat([(pt * gtMask).Sum(1, keepDim: true), (pt * otherMask).Sum(1, keepDim: true)], 1);
-        var tckd = Losses.KlDivergence(bs.Clamp(1e-30f, float.MaxValue).Log(), bt);
+        var tckd = Losses.KlDivergence(bs.Clamp(1e-30f, float.MaxValue).Log(), bt, rowWeights);
         var ptNon = (zt - gtMask * 1000f).Softmax(-1);
         var logPsNon = (zs - gtMask * 1000f).LogSoftmax(-1);
-        var nckd = Losses.KlDivergence(logPsNon, ptNon);
+        var nckd = Losses.KlDivergence(logPsNon, ptNon, rowWeights);
         return (tckd * alpha + nckd * beta) * (tau * tau);
     }
 }
@@ -107,8 +107,9 @@ public sealed class DmlLoss : BaselineLoss
     {
         var s = b.Student.Logits;
         var t = b.Teacher.Logits;
-        var student = b.Ce(s) + Losses.KlDivergenceWithLogits(s, t.Detach(), Tau) * Weight;
-        var teacher = b.Ce(t) + Losses.KlDivergenceWithLogits(t, s.Detach(), Tau) * Weight;
+        var w = b.SoftWeights;
+        var student = b.Ce(s) + Losses.KlDivergenceWithLogits(s, t.Detach(), Tau, w) * Weight;
+        var teacher = b.Ce(t) + Losses.KlDivergenceWithLogits(t, s.Detach(), Tau, w) * Weight;
         return student + teacher;
     }
 }

@@ -81,14 +81,15 @@ public sealed class HmkdLoss : DistillationLoss
 
         var S = b.Student.Logits; var T = b.Teacher.Logits;
         var eSg = e.Detach(); var eLogSg = eLogits.Detach();
-        var student = b.Ce(S) + Losses.KlDivergenceWithLogits(S, T.Detach(), Tau) * Alpha
-            + Losses.KlDivergenceWithLogits(S, eLogSg, Tau) * Gamma;
+        var w = b.SoftWeights;
+        var student = b.Ce(S) + Losses.KlDivergenceWithLogits(S, T.Detach(), Tau, w) * Alpha
+            + Losses.KlDivergenceWithLogits(S, eLogSg, Tau, w) * Gamma;
         Tensor? mse = null;
         foreach (var z in zS) mse = mse is null ? Losses.Mse(z, eSg) : mse + Losses.Mse(z, eSg);
         if (mse is not null) student = student + mse * Gamma;
 
-        var teacher = b.Ce(T) + Losses.KlDivergenceWithLogits(T, S.Detach(), Tau) * Beta
-            + Losses.KlDivergenceWithLogits(T, eLogSg, Tau) * Gamma;
+        var teacher = b.Ce(T) + Losses.KlDivergenceWithLogits(T, S.Detach(), Tau, w) * Beta
+            + Losses.KlDivergenceWithLogits(T, eLogSg, Tau, w) * Gamma;
         foreach (var a in b.Teacher.AuxLogits) teacher = teacher + b.Ce(a);
         for (int i = 0; i < zT.Count; i++) teacher = teacher + b.Ce(_teacherAux[i].Forward(zT[i]));
         return new Terms(student, teacher, ensembleCe, eLogits, e);

@@ -205,9 +205,9 @@ public sealed class SmlDistLoss : DistillationLoss
         return (yh * logP).Sum() * (-1f / n) + (q * logP).Sum() * (-lambda / n);
     }
 
-    /// <summary>Hinton KD: CE(z_s, y) + λ·T²·KL(softmax(z_t/T) ‖ softmax(z_s/T)).</summary>
+    /// <summary>Hinton KD: CE(z_s, y) + λ·T²·KL(softmax(z_t/T) ‖ softmax(z_s/T)), the KL row-weighted with <c>--soft-class-weights</c>.</summary>
     public static Tensor Hinton(Tensor zs, Tensor zt, int[] labels, float temperature, float lambda, LabelLoss? labelLoss = null) =>
-        (labelLoss ?? LabelLoss.Plain).Of(zs, labels) + Losses.KlDivergenceWithLogits(zs, zt, temperature) * lambda;
+        (labelLoss ?? LabelLoss.Plain).Of(zs, labels) + Losses.KlDivergenceWithLogits(zs, zt, temperature, labelLoss?.SoftRowWeights(labels)) * lambda;
 
     /// <summary>z / ‖z‖₂ over the class axis (ε = 1e-12 inside the root).</summary>
     public static Tensor L2Normalize(Tensor z) => z / (z.Square().Sum(-1, keepDim: true) + 1e-12f).Sqrt();

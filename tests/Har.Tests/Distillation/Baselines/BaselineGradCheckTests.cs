@@ -32,6 +32,17 @@ public class BaselineGradCheckTests
         GradCheck.Assert(x => loss.Loss(_f.Batch(10, sLogits: x[0])), [SL], name: method);
     }
 
+    /// <summary>With --soft-class-weights the KL terms are row-weighted; still differentiable as written.</summary>
+    [Theory]
+    [InlineData("kd")]
+    [InlineData("dkd")]
+    public void LogitLossesWithSoftClassWeights(string method)
+    {
+        var loss = Make(method, _f.Setup());
+        var labelLoss = new HarFromScratch.Har.Training.LabelLoss(0f, Enumerable.Range(0, K).Select(c => 0.5f + c).ToArray(), weighSoftTerms: true);
+        GradCheck.Assert(x => loss.Loss(_f.Batch(10, sLogits: x[0]) with { LabelLoss = labelLoss }), [SL], name: method + " soft-weighted");
+    }
+
     [Fact]
     public void DmlEachNetworkGetsItsOwnTerms()
     {

@@ -52,11 +52,12 @@ public sealed class DistillCliTests
         Assert.Contains("schedule=1", o + e);
 
         var mutual = dir.Sub("hmkd");
-        (code, o, e) = Har("distill", "--dataset", "uci-har", "--teacher", teacher, "--student", "mlp", "--method", "hmkd", "--class-weights", "balanced",
+        (code, o, e) = Har("distill", "--dataset", "uci-har", "--teacher", teacher, "--student", "mlp", "--method", "hmkd", "--class-weights", "balanced", "--soft-class-weights",
             "--label-smoothing", "0.1", "--epochs", "1", "--max-batches", "2", "--batch", "32", "--out", mutual, "--data", TestData.Root, "-q");
         Assert.True(code == 0, o + e);
         Assert.True(File.Exists(Path.Combine(mutual, "metrics.json")));
         Assert.Contains("\"ClassWeights\": \"balanced\"", File.ReadAllText(Path.Combine(mutual, "config.json")));
+        Assert.Contains("\"SoftClassWeights\": true", File.ReadAllText(Path.Combine(mutual, "config.json")));
         // the co-trained teacher is scored too: on validation every epoch and on test at the student's best epoch
         Assert.Matches("teacher \\(trained with it, same epoch\\): accuracy [0-9.]+ %, macro-F1", o);
         var log = File.ReadAllLines(Path.Combine(mutual, "log.jsonl"));
