@@ -31,8 +31,13 @@ public static class TrainCommands
         var model = new Option<string>("--model") { Description = "Model name", DefaultValueFactory = _ => "mobilenet-small" };
         var dataset = new Option<string>("--dataset") { Description = "Input shape of this dataset: uci-har, hapt, usc-had, wisdm", DefaultValueFactory = _ => "hapt" };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 64 };
-        var steps = new Option<int>("--steps") { Description = "Profiled training steps (after 2 warm-up steps)", DefaultValueFactory = _ => 5 };
-        var cmd = new Command("profile", "Time one training step (forward, backward, AdamW) per op kind: where the time goes") { model, dataset, batch, steps, DeviceOption };
+        var steps = new Option<int>("--steps") { Description = "Profiled training steps (after the warm-up)", DefaultValueFactory = _ => 5 };
+        var warmup = new Option<double>("--warmup-seconds")
+        {
+            Description = "Warm-up before profiling: steps run for at least this long (at least 2 steps), so that the JIT has compiled the hot code fully, as in a training run",
+            DefaultValueFactory = _ => 3,
+        };
+        var cmd = new Command("profile", "Time one training step (forward, backward, AdamW) per op kind: where the time goes") { model, dataset, batch, steps, warmup, DeviceOption };
         cmd.SetAction(p => HarCli.Guard(stderr, () =>
         {
             var (ch, len, k) = ShapeOf(p.GetValue(dataset)!);
@@ -52,14 +57,21 @@ public static class TrainCommands
                 opt.Step();
                 loss.Item();
             }
-            Step(); Step();
             int s = p.GetValue(steps);
+            double warmSeconds = p.GetValue(warmup);
+            if (s < 1) throw new ArgumentException($"--steps must be at least 1, got {s}");
+            if (!(warmSeconds >= 0)) throw new ArgumentException($"--warmup-seconds must be 0 or more, got {warmSeconds.ToString(CultureInfo.InvariantCulture)}");
+            // .NET compiles a method quickly first (tier 0) and fully only after ~30 calls and a short delay; two
+            // warm-up steps profiled that first code, several times slower than a training run's steady state.
+            var warm = System.Diagnostics.Stopwatch.StartNew();
+            int warmSteps = 0;
+            while (warmSteps < 2 || warm.Elapsed.TotalSeconds < warmSeconds) { Step(); warmSteps++; }
             var sw = System.Diagnostics.Stopwatch.StartNew();
             using (var prof = Engine.Autograd.OpProfiler.Begin())
             {
                 for (int i = 0; i < s; i++) { Step(); prof.Mark(); }
                 double total = sw.Elapsed.TotalMilliseconds;
-                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p.GetValue(model)} on {p.GetValue(dataset)} input ({ch}x{len}), batch {n}, {device.Name}: {total / s:F1} ms per step (forward + backward + AdamW), {s} steps"));
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p.GetValue(model)} on {p.GetValue(dataset)} input ({ch}x{len}), batch {n}, {device.Name}: {total / s:F1} ms per step (forward + backward + AdamW), {s} steps after {warmSteps} warm-up steps"));
                 stdout.Write(prof.Table());
                 var ops = prof.Results.Sum(r => r.forwardMs + r.backwardMs);
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ops account for {ops / s:F1} ms per step; the rest ({(total - ops) / s:F1} ms) is the optimiser step, loss read-back and bookkeeping"));

@@ -57,6 +57,8 @@ public sealed class TrainCliTests
     [InlineData(new[] { "eval", "--run", "/nonexistent/run" }, "config.json")]
     [InlineData(new[] { "models", "--threads", "0" }, "--threads must be at least 1, got 0")]
     [InlineData(new[] { "train", "--threads", "two" }, "two")]
+    [InlineData(new[] { "profile", "--model", "mlp", "--steps", "0" }, "--steps must be at least 1, got 0")]
+    [InlineData(new[] { "profile", "--model", "mlp", "--warmup-seconds", "-1" }, "--warmup-seconds must be 0 or more, got -1")]
     public void BadInputGivesAClearError(string[] args, string expected)
     {
         var (code, o, e) = RunHar(args);
@@ -71,6 +73,19 @@ public sealed class TrainCliTests
         var (code, _, e) = RunHar("train", "--dataset", "hapt", "--data", dir.Path, "--epochs", "1", "--out", Path.Combine(dir.Path, "r"));
         Assert.Equal(2, code);
         Assert.Contains("har data fetch hapt", e);
+    }
+
+    [Fact]
+    public void ProfileWarmsUpForTheGivenTimeThenTimesEachOp()
+    {
+        var (code, o, e) = RunHar("profile", "--model", "mlp", "--dataset", "uci-har", "--batch", "8", "--steps", "2", "--warmup-seconds", "0.5");
+        Assert.True(code == 0, e);
+        var line = o.Split('\n').Single(l => l.Contains("warm-up steps"));
+        int warmSteps = int.Parse(System.Text.RegularExpressions.Regex.Match(line, @"after (\d+) warm-up steps").Groups[1].Value);
+        Assert.True(warmSteps > 2, $"a 0.5 s warm-up of an 8-window MLP step should take more than the minimum 2 steps: {line}");
+        Assert.Contains("2 steps after", line);
+        Assert.Contains("| linear |", o);
+        Assert.Contains("ops account for", o);
     }
 
     [Fact]
