@@ -1,3 +1,4 @@
+using HarFromScratch.Engine.Autograd;
 using HarFromScratch.Engine.Devices;
 using HarFromScratch.Engine.Tensors;
 
@@ -42,9 +43,18 @@ public sealed class BatchNorm1d : Module
         float momentum = 0f;
         if (Training && NumBatchesTracked != null)
         {
-            float tracked = NumBatchesTracked.Item() + 1f;
-            NumBatchesTracked.CopyFrom([tracked]);
-            momentum = Momentum ?? 1f / tracked;
+            if (Momentum is float m)
+            {
+                // Counted on the device: reading it back (Item) would make a GPU wait at every BatchNorm layer.
+                using (GradMode.NoGrad()) NumBatchesTracked.CopyFrom(NumBatchesTracked + 1f);
+                momentum = m;
+            }
+            else
+            {
+                float tracked = NumBatchesTracked.Item() + 1f; // the cumulative average needs the count on the host
+                NumBatchesTracked.CopyFrom([tracked]);
+                momentum = 1f / tracked;
+            }
         }
         return Tensor.BatchNorm1d(input, RunningMean, RunningVar, Weight, Bias, useBatch, momentum, Eps);
     }
