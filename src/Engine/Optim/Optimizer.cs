@@ -173,15 +173,21 @@ public static class GradClip
     public static float ClipGradNorm(IEnumerable<Tensor> parameters, float maxNorm)
     {
         var grads = parameters.Where(p => p.Grad != null).Select(p => p.Grad!).ToList();
-        double total = 0;
+        if (grads.Count == 0) return 0f;
+        float total;
+        // The squares are summed on the device and read back once: one Item() per gradient made a GPU wait per tensor.
         using (GradMode.NoGrad())
+        using (TensorScope.Begin())
+        {
+            Tensor? sum = null;
             foreach (var g in grads)
             {
-                using var sq = g.Square();
-                using var s = sq.Sum();
-                total += s.Item();
+                var s = g.Square().Sum();
+                sum = sum == null ? s : sum + s;
             }
-        float norm = (float)Math.Sqrt(total);
+            total = sum!.Item();
+        }
+        float norm = MathF.Sqrt(total);
         float coef = maxNorm / (norm + 1e-6f);
         if (coef < 1f)
             foreach (var g in grads) g.Backend.Unary(UnaryOp.Affine, g.Storage, g.Storage, g.Numel, coef, 0f);

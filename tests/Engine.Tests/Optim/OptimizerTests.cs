@@ -106,6 +106,20 @@ public class OptimizerTests
     }
 
     [Fact]
+    public void ClipGradNormIsTheJointNormOverEveryGradient()
+    {
+        var a = Param(0f, 0f);
+        var b = Param(0f);
+        var noGrad = Param(0f);
+        SetGrad(a, 1f, 2f);
+        SetGrad(b, 2f); // joint norm √(1 + 4 + 4) = 3
+        Assert.Equal(3f, GradClip.ClipGradNorm([a, noGrad, b], 1.5f), 5);
+        AssertClose([0.5f, 1f], a.Grad!.ToArray(), 1e-5f);
+        AssertClose([1f], b.Grad!.ToArray(), 1e-5f);
+        Assert.Equal(0f, GradClip.ClipGradNorm([noGrad], 1f)); // nothing to clip
+    }
+
+    [Fact]
     public void Schedules()
     {
         var p = Param(0f);
