@@ -148,19 +148,23 @@ public sealed class IlgpuBackendTests(ITestOutputHelper output)
             {
                 System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                // A pause between collections: back-to-back blocking GCs starved the test classes running in parallel
+                // (the test host stalled past a minute in about half the runs on the 2-core machine).
+                Thread.Sleep(1);
             }
         }) { IsBackground = true };
         gc.Start();
         try
         {
             var s = be.Allocate(4096);
+            int gcsBefore = GC.CollectionCount(2);
             try
             {
-                for (int i = 0; i < 200; i++)
+                for (int i = 0; i < 200 || GC.CollectionCount(2) - gcsBefore < 20; i++) // at least 20 compactions overlap the copies
                 {
                     var garbage = new object[64];
                     for (int k = 0; k < garbage.Length; k++) garbage[k] = new byte[k * 16];
-                    var data = new float[1000 + i];
+                    var data = new float[1000 + i % 3000];
                     for (int k = 0; k < data.Length; k++) data[k] = k + i;
                     be.Upload(data, s, 7);
                     var back = new float[data.Length];
