@@ -13,9 +13,7 @@ namespace HarFromScratch.Benchmarks.Conv;
 /// libtorch probe case "(a2)": a 4-block MobileNet-1D student training step on x 64x9x128 — stem pointwise 9→64, BN,
 /// ReLU6, then 4 x [depthwise k5 (64), BN, ReLU6, pointwise 64→64, BN, ReLU6], global average pool, linear 64→6;
 /// cross-entropy, zero_grad + forward + backward + SGD(lr 0.01) step. cpu backend (2 threads) and every real GPU.
-/// No fixed invocation count: BenchmarkDotNet's pilot stage then runs the case until an iteration takes ~0.5 s, which
-/// also brings the JIT to tier 1 (what a training run executes). With a fixed 8-16 invocations and 5 warm-ups (before
-/// 2026-12-07) the measured iterations ran partly tier-0 code: the block forward read 1.9 ms instead of 0.24 ms.
+/// No fixed invocation count, for the reason given on <see cref="MobileNetBlockBenchmarks"/> (tier-0 JIT code).
 /// </summary>
 [SimpleJob(launchCount: 1, warmupCount: 5, iterationCount: 15)]
 public class StudentStepBenchmarks : DeviceBenchmark

@@ -40,6 +40,10 @@ public static class TrainCommands
         var cmd = new Command("profile", "Time one training step (forward, backward, AdamW) per op kind: where the time goes") { model, dataset, batch, steps, warmup, DeviceOption };
         cmd.SetAction(p => HarCli.Guard(stderr, () =>
         {
+            int s = p.GetValue(steps);
+            double warmSeconds = p.GetValue(warmup);
+            if (s < 1) throw new ArgumentException($"--steps must be at least 1, got {s}");
+            if (!(warmSeconds >= 0)) throw new ArgumentException($"--warmup-seconds must be 0 or more, got {warmSeconds.ToString(CultureInfo.InvariantCulture)}");
             var (ch, len, k) = ShapeOf(p.GetValue(dataset)!);
             var device = Device.Get(p.GetValue(DeviceOption)!);
             var m = ModelCatalog.Create(new ModelSpec(p.GetValue(model)!, ch, len, k), new Rng(1), device);
@@ -57,10 +61,6 @@ public static class TrainCommands
                 opt.Step();
                 loss.Item();
             }
-            int s = p.GetValue(steps);
-            double warmSeconds = p.GetValue(warmup);
-            if (s < 1) throw new ArgumentException($"--steps must be at least 1, got {s}");
-            if (!(warmSeconds >= 0)) throw new ArgumentException($"--warmup-seconds must be 0 or more, got {warmSeconds.ToString(CultureInfo.InvariantCulture)}");
             // .NET compiles a method quickly first (tier 0) and fully only after ~30 calls and a short delay; two
             // warm-up steps profiled that first code, several times slower than a training run's steady state.
             var warm = System.Diagnostics.Stopwatch.StartNew();
