@@ -51,6 +51,13 @@ public sealed class DistillCliTests
         Assert.Contains("logits phase, which starts at epoch", o + e);
         Assert.Contains("schedule=1", o + e);
 
+        // EMA would average the head search's buffers (mixing weights, chosen index): refused up front
+        (code, o, e) = Har("distill", "--dataset", "uci-har", "--teacher", teacher, "--student", "mobilenet-tiny", "--method", "smldist",
+            "--set", "search=1", "--ema", "0.99", "--epochs", "2", "--max-batches", "2", "--batch", "32", "--out", dir.Sub("ema"), "--data", TestData.Root, "-q");
+        Assert.Equal(1, code);
+        Assert.Contains("--ema 0.99: not supported with SMLDist's head search", o + e);
+        Assert.False(Directory.Exists(dir.Sub("ema")) && Directory.EnumerateFileSystemEntries(dir.Sub("ema")).Any());
+
         var mutual = dir.Sub("hmkd");
         (code, o, e) = Har("distill", "--dataset", "uci-har", "--teacher", teacher, "--student", "mlp", "--method", "hmkd", "--class-weights", "balanced", "--soft-class-weights",
             "--label-smoothing", "0.1", "--epochs", "1", "--max-batches", "2", "--batch", "32", "--out", mutual, "--data", TestData.Root, "-q");
