@@ -42,8 +42,8 @@ public static class DistillCommands
             o.Validate();
             // ModelEma averages every state tensor, and the search's mixing weights and chosen-head index are buffers:
             // the averaged model would carry an averaged chosen-head index (seen: validation macro-F1 stuck near 0.69 after the pruning)
-            if (o.Ema > 0 && studentName.EndsWith("+search", StringComparison.Ordinal))
-                throw new ArgumentException($"--ema {o.Ema}: not supported with SMLDist's head search (student {studentName}): the averaged weights would average the search's mixing weights and chosen-head index; drop --ema, or fix the head (--set search=0, or a student such as {HeadSearchModel.Parse(studentName).baseName}+mlp)");
+            if (o.Ema > 0 && HeadSearchModel.IsHeadModel(studentName) && HeadSearchModel.Parse(studentName) is { heads.Length: > 1 } searched)
+                throw new ArgumentException($"--ema {o.Ema}: not supported with SMLDist's head search (student {studentName}): the averaged weights would average the search's mixing weights and chosen-head index; drop --ema, or fix the head (--set search=0, or a student such as {searched.baseName}+mlp)");
             var teacherArg = p.GetValue(teacher) ?? throw new ArgumentException("--teacher: required (a run folder made by har train, or for mutual methods a model name)");
             var dataOpts = HarCli.DataOptionsFrom(p);
             var outDir = p.GetValue(set.Out) ?? Path.Combine("runs", $"{o.Dataset}-{entry.Name}-{studentName}-s{o.Seed}");
