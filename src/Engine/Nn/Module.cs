@@ -11,7 +11,7 @@ namespace HarFromScratch.Engine.Nn;
 public abstract class Module
 {
     private readonly List<(string name, Tensor tensor)> _parameters = new();
-    private readonly List<(string name, Tensor tensor)> _buffers = new();
+    private readonly List<(string name, Tensor tensor, BufferKind kind)> _buffers = new();
     private readonly List<(string name, Module module)> _modules = new();
     private readonly List<(string name, Random.Rng rng)> _rngs = new();
 
@@ -31,12 +31,18 @@ public abstract class Module
         return value;
     }
 
-    protected Tensor RegisterBuffer(string name, Tensor value)
+    /// <summary>
+    /// Registers a tensor that is checkpointed but not trained by the optimiser. <paramref name="kind"/> tells weight
+    /// averaging (<see cref="Optim.ModelEma"/>) what it is: a <see cref="BufferKind.RunningStatistic"/> of the data, such
+    /// as batch norm's running mean, is averaged with the weights; any other buffer (a counter, a chosen index, an
+    /// optimiser moment) is <see cref="BufferKind.State"/> and is copied as it is, since an average of it means nothing.
+    /// </summary>
+    protected Tensor RegisterBuffer(string name, Tensor value, BufferKind kind = BufferKind.State)
     {
         CheckName(name);
         value.Persist();
         value.Name = name;
-        _buffers.Add((name, value));
+        _buffers.Add((name, value, kind));
         return value;
     }
 
@@ -79,11 +85,14 @@ public abstract class Module
             foreach (var x in m.NamedParameters(prefix + n + ".")) yield return x;
     }
 
-    public IEnumerable<(string name, Tensor tensor)> NamedBuffers(string prefix = "")
+    public IEnumerable<(string name, Tensor tensor)> NamedBuffers(string prefix = "") =>
+        NamedBuffersWithKind(prefix).Select(b => (b.name, b.tensor));
+
+    public IEnumerable<(string name, Tensor tensor, BufferKind kind)> NamedBuffersWithKind(string prefix = "")
     {
-        foreach (var (n, b) in _buffers) yield return (prefix + n, b);
+        foreach (var (n, b, k) in _buffers) yield return (prefix + n, b, k);
         foreach (var (n, m) in _modules)
-            foreach (var x in m.NamedBuffers(prefix + n + ".")) yield return x;
+            foreach (var x in m.NamedBuffersWithKind(prefix + n + ".")) yield return x;
     }
 
     public IEnumerable<(string name, Module module)> NamedModules(string prefix = "")
@@ -168,4 +177,13 @@ public abstract class Module
         sb.AppendLine();
         foreach (var (n, m) in _modules) m.Describe(sb, n, depth + 1);
     }
+}
+
+/// <summary>What a buffer holds, for weight averaging: see <see cref="Module"/>'s RegisterBuffer.</summary>
+public enum BufferKind
+{
+    /// <summary>Run state (counters, indices, optimiser moments, constants): copied, never averaged.</summary>
+    State,
+    /// <summary>A running statistic of the data (batch norm's mean and variance): averaged like a weight.</summary>
+    RunningStatistic,
 }

@@ -22,8 +22,8 @@ public sealed class BatchNorm1d : Module
         }
         if (trackRunningStats)
         {
-            RunningMean = RegisterBuffer("running_mean", TensorScope.Unscoped(() => Tensor.Zeros([numFeatures], device)));
-            RunningVar = RegisterBuffer("running_var", TensorScope.Unscoped(() => Tensor.Ones([numFeatures], device)));
+            RunningMean = RegisterBuffer("running_mean", TensorScope.Unscoped(() => Tensor.Zeros([numFeatures], device)), BufferKind.RunningStatistic);
+            RunningVar = RegisterBuffer("running_var", TensorScope.Unscoped(() => Tensor.Ones([numFeatures], device)), BufferKind.RunningStatistic);
             NumBatchesTracked = RegisterBuffer("num_batches_tracked", TensorScope.Unscoped(() => Tensor.Zeros([], device)));
         }
     }

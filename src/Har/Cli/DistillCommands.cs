@@ -40,10 +40,6 @@ public static class DistillCommands
             else ModelCatalog.Find(studentName);
             var o = set.Read(p, studentName);
             o.Validate();
-            // ModelEma averages every state tensor, and the search's mixing weights and chosen-head index are buffers:
-            // the averaged model would carry an averaged chosen-head index (seen: validation macro-F1 stuck near 0.69 after the pruning)
-            if (o.Ema > 0 && HeadSearchModel.IsHeadModel(studentName) && HeadSearchModel.Parse(studentName) is { heads.Length: > 1 } searched)
-                throw new ArgumentException($"--ema {o.Ema}: not supported with SMLDist's head search (student {studentName}): the averaged weights would average the search's mixing weights and chosen-head index; drop --ema, or fix the head (--set search=0, or a student such as {searched.baseName}+mlp)");
             var teacherArg = p.GetValue(teacher) ?? throw new ArgumentException("--teacher: required (a run folder made by har train, or for mutual methods a model name)");
             var dataOpts = HarCli.DataOptionsFrom(p);
             var outDir = p.GetValue(set.Out) ?? Path.Combine("runs", $"{o.Dataset}-{entry.Name}-{studentName}-s{o.Seed}");
@@ -148,7 +144,11 @@ public static class DistillCommands
         if (search != null && code == 0)
         {
             var hs = search.Model;
-            stdout.WriteLine($"head search: {(hs.ChosenHead != null ? "chose " + hs.ChosenHead : "not pruned (the run ended during the search; the student keeps the mixture)")}; softmax(alpha) = [{HeadSearch.Format(hs.Weights())}] over [{string.Join(", ", hs.HeadNames)}]");
+            // the model now holds the tested (best) checkpoint, which may come from an epoch before the pruning
+            string outcome = hs.ChosenHead != null ? "chose " + hs.ChosenHead
+                : search.ChosenAtEpoch() is int at ? $"pruned at epoch {at}, but the best epoch came before that: the tested student keeps the mixture"
+                : "not pruned (the run ended during the search; the student keeps the mixture)";
+            stdout.WriteLine($"head search: {outcome}; softmax(alpha) = [{HeadSearch.Format(hs.Weights())}] over [{string.Join(", ", hs.HeadNames)}]");
         }
         return code;
     }

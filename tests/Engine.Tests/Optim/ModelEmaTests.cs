@@ -51,4 +51,50 @@ public class ModelEmaTests
         Assert.Equal(shadow, ema.StateDict()["fc__weight"].ToArray());
         Assert.Throws<ArgumentOutOfRangeException>(() => new ModelEma(net, 1f));
     }
+
+    /// <summary>A module with a state buffer (say, a chosen index) next to a weight.</summary>
+    private sealed class Chooser : Module
+    {
+        public Chooser()
+        {
+            W = RegisterParameter("w", Tensor.FromArray([0f], [1], Cpu));
+            Chosen = RegisterBuffer("chosen", Tensor.FromArray([-1f], [1], Cpu));
+        }
+        public Tensor W { get; }
+        public Tensor Chosen { get; }
+        public override Tensor Forward(Tensor x) => x;
+    }
+
+    [Fact]
+    public void StateBuffersAreCopiedNotAveragedAndStayLiveThroughSwaps()
+    {
+        var net = new Net();
+        var ema = new ModelEma(net, 0.5f);
+        var mean = net.Norm.RunningMean!;
+        var count = net.Norm.NumBatchesTracked!;
+        ema.Update();
+        mean.CopyFrom([2f]);
+        count.CopyFrom([7f]);
+        ema.Update();                                          // d = 2/11
+        float d = 2f / 11;
+        Assert.Equal((1 - d) * 2f, ema.StateDict()["norm__running_mean"].ToArray()[0], 5);   // a statistic: averaged
+        Assert.Equal(7f, ema.StateDict()["norm__num_batches_tracked"].ToArray()[0]);          // a counter: copied
+
+        var c = new Chooser();
+        var e2 = new ModelEma(c, 0.9f);
+        for (int i = 0; i < 5; i++) e2.Update();
+        c.Chosen.CopyFrom([2f]);
+        c.W.CopyFrom([1f]);
+        e2.Update();
+        Assert.Equal(2f, e2.StateDict()["chosen"].ToArray()[0]);   // averaged, it would be about -0.6 and pick head 0
+        float averaged = e2.StateDict()["w"].ToArray()[0];
+        Assert.True(averaged is > 0f and < 1f);
+        c.Chosen.CopyFrom([3f]);                                    // changed after the last update
+        e2.Swap();
+        Assert.Equal(averaged, c.W.ToArray()[0]);
+        Assert.Equal(3f, c.Chosen.ToArray()[0]);                    // the averaged weights run with the live state
+        e2.Swap();
+        Assert.Equal(1f, c.W.ToArray()[0]);
+        Assert.Equal(3f, c.Chosen.ToArray()[0]);
+    }
 }

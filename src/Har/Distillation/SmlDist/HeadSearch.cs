@@ -226,6 +226,18 @@ public sealed class HeadSearch(HeadSearchModel model, WindowSet validation, int 
         }
     }
 
+    /// <summary>The epoch the head was chosen at, read from the log (so a resumed run knows it too); null if the run never got there.</summary>
+    public int? ChosenAtEpoch()
+    {
+        var lines = LogPath != null && File.Exists(LogPath) ? File.ReadLines(LogPath) : Log;
+        foreach (var line in lines)
+        {
+            using var d = JsonDocument.Parse(line);
+            if (d.RootElement.GetProperty("type").GetString() == "chosen") return d.RootElement.GetProperty("epoch").GetInt32();
+        }
+        return null;
+    }
+
     private void Write(object record)
     {
         var line = JsonSerializer.Serialize(record);

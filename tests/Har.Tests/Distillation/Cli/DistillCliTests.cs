@@ -51,12 +51,20 @@ public sealed class DistillCliTests
         Assert.Contains("logits phase, which starts at epoch", o + e);
         Assert.Contains("schedule=1", o + e);
 
-        // EMA would average the head search's buffers (mixing weights, chosen index): refused up front
+        // EMA with the head search: the averaged weights run with the live chosen head (a state buffer, copied, not
+        // averaged); the best checkpoint holds a whole index and eval rebuilds that head
+        var ema = dir.Sub("ema");
         (code, o, e) = Har("distill", "--dataset", "uci-har", "--teacher", teacher, "--student", "mobilenet-tiny", "--method", "smldist",
-            "--set", "search=1", "--ema", "0.99", "--epochs", "2", "--max-batches", "2", "--batch", "32", "--out", dir.Sub("ema"), "--data", TestData.Root, "-q");
-        Assert.Equal(1, code);
-        Assert.Contains("--ema 0.99: not supported with SMLDist's head search", o + e);
-        Assert.False(Directory.Exists(dir.Sub("ema")) && Directory.EnumerateFileSystemEntries(dir.Sub("ema")).Any());
+            "--set", "schedule=1", "--set", "search=1", "--set", "search_epochs=1", "--set", "memory_warmup=0", "--ema", "0.99",
+            "--epochs", "3", "--max-batches", "2", "--batch", "32", "--out", ema, "--data", TestData.Root, "-q");
+        Assert.True(code == 0, o + e);
+        var best = HarFromScratch.Engine.IO.SafeTensors.Load(Path.Combine(ema, "best.safetensors")).Tensors;
+        var chosen = best.Single(t => t.Key.EndsWith("search_state")).Value.Data[0];
+        Assert.True(chosen >= 0 && chosen == MathF.Round(chosen), $"search_state {chosen}");
+        var lastState = HarFromScratch.Engine.IO.SafeTensors.Load(Path.Combine(ema, "last.safetensors")).Tensors
+            .Where(t => t.Key.EndsWith("search_state")).Select(t => t.Value.Data[0]).ToArray();
+        Assert.Equal(2, lastState.Length);                  // the model's and the EMA's copy, equal
+        Assert.All(lastState, v => Assert.Equal(chosen, v));
 
         var mutual = dir.Sub("hmkd");
         (code, o, e) = Har("distill", "--dataset", "uci-har", "--teacher", teacher, "--student", "mlp", "--method", "hmkd", "--class-weights", "balanced", "--soft-class-weights",

@@ -134,6 +134,7 @@ public sealed class SmlDistLossTests
         Step(t, s, loss, epoch: 1);
         Assert.NotEqual(before, hs.Alpha.ToArray());
         Assert.Equal(-1, hs.Chosen);
+        Assert.Null(search.ChosenAtEpoch());
         Assert.Equal(hs.ParameterCount, hs.DeployedParameterCount); // during the search every head computes
         Step(t, s, loss, epoch: 2);                     // first step after the search epochs: pruned to argmax α
         var w = hs.Weights();
@@ -143,5 +144,6 @@ public sealed class SmlDistLossTests
         Assert.Equal(hs.Base.ParameterCount + chosenHead, hs.DeployedParameterCount);
         Assert.True(hs.DeployedParameterCount < hs.ParameterCount || hs.HeadNames.Length == 1);
         Assert.Contains(search.Log, l => l.Contains("\"chosen\""));
+        Assert.Equal(2, search.ChosenAtEpoch());
     }
 }
