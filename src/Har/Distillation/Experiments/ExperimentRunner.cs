@@ -178,7 +178,7 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
                 if (code != 0) { failed++; failedCells.Add(c); stderr.WriteLine($"cell {c.Dir} failed (exit {code}); continuing"); continue; }
                 ran++;
                 File.AppendAllText(Path.Combine(OutDir, "timings.jsonl"), JsonSerializer.Serialize(new { dir = c.Dir, kind = c.Kind, dataset = c.Dataset, method = c.Method, seed = c.Seed, seconds = sw.Elapsed.TotalSeconds }) + "\n");
-                if (settings.Quiet) stdout.WriteLine(string.Create(inv, $"    {LastLine(cellOut.ToString())} ({sw.Elapsed.TotalSeconds:F1} s)"));
+                if (settings.Quiet) stdout.WriteLine(string.Create(inv, $"    {ResultLines(cellOut.ToString())} ({sw.Elapsed.TotalSeconds:F1} s)"));
                 CellFinished?.Invoke(c);
             }
             if (pending.Count == 0) break;
@@ -271,7 +271,14 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
         return at >= 0 && at + 1 < args.Count ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : new Training.TrainOptions().Epochs;
     }
 
-    private static string LastLine(string s) => s.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
+    /// <summary>A quiet cell's result: its test line and what follows it (a head search's choice, a co-trained teacher's
+    /// score), else its last line.</summary>
+    private static string ResultLines(string s)
+    {
+        var lines = s.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        int test = Array.FindLastIndex(lines, l => l.StartsWith("test (", StringComparison.Ordinal));
+        return test < 0 ? lines.LastOrDefault() ?? "" : string.Join("\n    ", lines[test..]);
+    }
 
     /// <summary>One row of the comparison table; CellSeconds is the mean over seeds of a cell's time in epochs (training
     /// and validation, from its log; data loading and the test pass are not in it); for mutual methods also the mean test

@@ -39,6 +39,8 @@ public sealed class ExperimentGridTests
 
         var o2 = new StringWriter();
         Assert.Equal(0, new ExperimentRunner(grid, settings, o2, e).Run());
+        // a quiet grid prints each cell's result: its test line and what follows (here the co-trained teacher's score)
+        Assert.Matches(@"\n    test \([^\n]*macro-F1[^\n]*\n    teacher \(trained with it", o2.ToString());
         Assert.Equal(stamp, File.GetLastWriteTimeUtc(first));
         Assert.Equal(bestStamp, File.GetLastWriteTimeUtc(Path.Combine(cells[0].Dir, "best.safetensors")));
         Assert.True(cells[1].Finished);
