@@ -5,7 +5,7 @@ using HarFromScratch.Engine.Tensors;
 namespace HarFromScratch.Engine.Optim;
 
 /// <summary>
-/// Exponential moving average of a module's parameters and running statistics (Polyak averaging, as timm's ModelEmaV2):
+/// Exponential moving average of a module's parameters and running statistics (Polyak averaging, as timm's ModelEma):
 /// after each optimiser step <c>shadow ← d_t·shadow + (1 − d_t)·value</c> with the warm-up
 /// <c>d_t = min(d, (1 + t) / (10 + t))</c>, so the first shadows are not pinned to the initialisation. Buffers that
 /// are run state (<see cref="BufferKind.State"/>: batch counters, a searched head's chosen index and mixing weights)
