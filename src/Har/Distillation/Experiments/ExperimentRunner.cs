@@ -282,9 +282,15 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
 
     /// <summary>One row of the comparison table; CellSeconds is the mean over seeds of a cell's time in epochs (training
     /// and validation, from its log; data loading and the test pass are not in it); for mutual methods also the mean test
-    /// scores of the co-trained teacher (at the student's best epoch), null otherwise.</summary>
+    /// scores of the co-trained teacher (at the student's best epoch), null otherwise. VsAlone: for a distilled student,
+    /// its macro-F1 minus the student alone's on the same dataset and seed, over the seeds both have finished.</summary>
     public sealed record Row(string Dataset, string Teacher, string Student, string Method, int Seeds, double AccMean, double AccStd, double F1Mean, double F1Std,
-        long Parameters, long Macs, double LatencyMs, double CellSeconds, double? TeacherAcc = null, double? TeacherF1 = null);
+        long Parameters, long Macs, double LatencyMs, double CellSeconds, double? TeacherAcc = null, double? TeacherF1 = null, PairedDelta? VsAlone = null);
+
+    /// <summary>Differences paired by seed: their mean and std, how many pairs, and in how many the row is ≥ the reference.
+    /// Seeds share a split and a seed, so a paired difference shows a gain that the seeds' own spread can hide, or show
+    /// that a gain in the means comes from one seed.</summary>
+    public sealed record PairedDelta(double Mean, double Std, int Pairs, int AtLeast);
 
     /// <summary>The records of a run's log.jsonl of one type ("epoch", "test"); none when it has no log yet.</summary>
     private static List<JsonElement> LogRecords(string dir, string type)
@@ -309,10 +315,15 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
     public List<Row> Rows(List<GridCell> cells)
     {
         var rows = new List<Row>();
+        double F1(GridCell c) => JsonDocument.Parse(File.ReadAllText(Path.Combine(c.Dir, "metrics.json"))).RootElement.GetProperty("macro_f1").GetDouble();
+        var alone = cells.Where(c => c.Kind == "alone" && c.Finished).ToDictionary(c => (c.Dataset, c.Student, c.Seed), F1);
         foreach (var g in cells.GroupBy(c => (c.Dataset, c.Teacher, c.Student, c.Method, c.Kind)))
         {
             var finished = g.Where(c => c.Finished).ToList();
             var m = finished.Select(c => JsonDocument.Parse(File.ReadAllText(Path.Combine(c.Dir, "metrics.json"))).RootElement).ToList();
+            var deltas = g.Key.Kind != "distill" ? [] : finished.Zip(m)
+                .Where(p => alone.ContainsKey((p.First.Dataset, p.First.Student, p.First.Seed)))
+                .Select(p => p.Second.GetProperty("macro_f1").GetDouble() - alone[(p.First.Dataset, p.First.Student, p.First.Seed)]).ToArray();
             if (m.Count == 0) continue;
             var acc = m.Select(x => x.GetProperty("accuracy").GetDouble()).ToArray();
             var f1 = m.Select(x => x.GetProperty("macro_f1").GetDouble()).ToArray();
@@ -320,7 +331,8 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
             var teacher = finished.Select(CoTrainedTeacher).Where(t => t != null).Select(t => t!.Value).ToList();
             rows.Add(new Row(g.Key.Dataset, g.Key.Teacher, g.Key.Student, g.Key.Method, m.Count, acc.Average(), Std(acc), f1.Average(), Std(f1),
                 first.GetProperty("parameters").GetInt64(), first.GetProperty("macs_per_window").GetInt64(), m.Average(x => x.GetProperty("latency_ms_per_window").GetDouble()),
-                finished.Average(EpochSeconds), teacher.Count > 0 ? teacher.Average(t => t.acc) : null, teacher.Count > 0 ? teacher.Average(t => t.f1) : null));
+                finished.Average(EpochSeconds), teacher.Count > 0 ? teacher.Average(t => t.acc) : null, teacher.Count > 0 ? teacher.Average(t => t.f1) : null,
+                deltas.Length > 0 ? new PairedDelta(deltas.Average(), Std(deltas), deltas.Length, deltas.Count(d => d >= 0)) : null));
         }
         return rows;
     }
@@ -334,14 +346,16 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
         var inv = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
         md.AppendLine($"# {grid.Name}").AppendLine();
-        md.AppendLine("Test-subject accuracy and macro-F1 (%), mean ± std over seeds; size and latency of the model of the row (the student, or the teacher in teacher rows).").AppendLine();
-        md.AppendLine("| dataset | teacher | student | method | seeds | accuracy | macro-F1 | params | MACs/window | latency ms/window | s/cell | co-trained teacher acc / F1 |");
-        md.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        var csv = new StringBuilder("dataset,teacher,student,method,seeds,accuracy_mean,accuracy_std,macro_f1_mean,macro_f1_std,parameters,macs_per_window,latency_ms_per_window,seconds_per_cell,cotrained_teacher_accuracy,cotrained_teacher_macro_f1\n");
+        md.AppendLine("Test-subject accuracy and macro-F1 (%), mean ± std over seeds; size and latency of the model of the row (the student, or the teacher in teacher rows). "
+            + "Δ F1 vs alone: the distilled student's macro-F1 minus the student alone's, paired by seed (mean ± std), and on how many seeds it is ≥ the student alone.").AppendLine();
+        md.AppendLine("| dataset | teacher | student | method | seeds | accuracy | macro-F1 | Δ F1 vs alone | params | MACs/window | latency ms/window | s/cell | co-trained teacher acc / F1 |");
+        md.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var csv = new StringBuilder("dataset,teacher,student,method,seeds,accuracy_mean,accuracy_std,macro_f1_mean,macro_f1_std,parameters,macs_per_window,latency_ms_per_window,seconds_per_cell,cotrained_teacher_accuracy,cotrained_teacher_macro_f1,"
+            + "macro_f1_vs_alone_mean,macro_f1_vs_alone_std,vs_alone_pairs,vs_alone_at_least\n");
         foreach (var r in rows)
         {
-            md.AppendLine(string.Create(inv, $"| {r.Dataset} | {r.Teacher} | {r.Student} | {r.Method} | {r.Seeds} | {100 * r.AccMean:F2} ± {100 * r.AccStd:F2} | {100 * r.F1Mean:F2} ± {100 * r.F1Std:F2} | {r.Parameters:N0} | {r.Macs:N0} | {r.LatencyMs:F3} | {r.CellSeconds:F0} | {(r.TeacherAcc is { } ta ? $"{100 * ta:F2} / {100 * r.TeacherF1!.Value:F2}" : "-")} |"));
-            csv.AppendLine(string.Create(inv, $"{r.Dataset},{r.Teacher},{r.Student},{r.Method},{r.Seeds},{r.AccMean:R},{r.AccStd:R},{r.F1Mean:R},{r.F1Std:R},{r.Parameters},{r.Macs},{r.LatencyMs:R},{r.CellSeconds:R},{r.TeacherAcc?.ToString("R", inv)},{r.TeacherF1?.ToString("R", inv)}"));
+            md.AppendLine(string.Create(inv, $"| {r.Dataset} | {r.Teacher} | {r.Student} | {r.Method} | {r.Seeds} | {100 * r.AccMean:F2} ± {100 * r.AccStd:F2} | {100 * r.F1Mean:F2} ± {100 * r.F1Std:F2} | {(r.VsAlone is { } d ? $"{100 * d.Mean:+0.00;-0.00} ± {100 * d.Std:F2} ({d.AtLeast}/{d.Pairs})" : "-")} | {r.Parameters:N0} | {r.Macs:N0} | {r.LatencyMs:F3} | {r.CellSeconds:F0} | {(r.TeacherAcc is { } ta ? $"{100 * ta:F2} / {100 * r.TeacherF1!.Value:F2}" : "-")} |"));
+            csv.AppendLine(string.Create(inv, $"{r.Dataset},{r.Teacher},{r.Student},{r.Method},{r.Seeds},{r.AccMean:R},{r.AccStd:R},{r.F1Mean:R},{r.F1Std:R},{r.Parameters},{r.Macs},{r.LatencyMs:R},{r.CellSeconds:R},{r.TeacherAcc?.ToString("R", inv)},{r.TeacherF1?.ToString("R", inv)},{r.VsAlone?.Mean.ToString("R", inv)},{r.VsAlone?.Std.ToString("R", inv)},{r.VsAlone?.Pairs},{r.VsAlone?.AtLeast}"));
         }
         // the grid's cost, for the issue's "finishes in a time you state": every finished cell's epochs, one after another
         // (a row's mean times its seeds gives back its cells' sum: no log is read again)

@@ -134,6 +134,45 @@ public sealed class ExperimentGridTests
     }
 
     [Fact]
+    public void TablePairsEachDistilledSeedWithTheStudentAloneOfTheSameSeed()
+    {
+        using var dir = new TempDir();
+        var grid = new ExperimentGrid
+        {
+            Name = "paired", Datasets = ["hapt"], Pairs = [new GridPair { Teacher = "runs/t", Student = "mobilenet-tiny" }],
+            Methods = ["kd"], Seeds = [1, 2, 3], StudentAlone = true, TrainTeachers = false,
+        };
+        var runner = new ExperimentRunner(grid, new ExperimentRunner.Settings { Out = dir.Sub("out") }, TextWriter.Null, TextWriter.Null);
+        var cells = runner.Cells();
+        // macro-F1 per seed; kd's seed 3 is not finished, so only seeds 1 and 2 pair: +0.02 and -0.01
+        var f1 = new Dictionary<(string, ulong), double> { [("alone", 1)] = 0.80, [("alone", 2)] = 0.70, [("alone", 3)] = 0.75, [("kd", 1)] = 0.82, [("kd", 2)] = 0.69 };
+        foreach (var c in cells)
+            if (f1.TryGetValue((c.Method, c.Seed), out var v))
+            {
+                Directory.CreateDirectory(c.Dir);
+                File.WriteAllText(Path.Combine(c.Dir, "metrics.json"), string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $$"""{ "accuracy": 0.9, "macro_f1": {{v}}, "parameters": 10, "macs_per_window": 100, "latency_ms_per_window": 0.1 }"""));
+            }
+        var rows = runner.Rows(cells);
+        Assert.Null(rows.Single(r => r.Method == "alone").VsAlone);
+        var kd = rows.Single(r => r.Method == "kd");
+        Assert.Equal(2, kd.Seeds);
+        Assert.NotNull(kd.VsAlone);
+        Assert.Equal(2, kd.VsAlone!.Pairs);
+        Assert.Equal(1, kd.VsAlone.AtLeast);
+        Assert.Equal(0.005, kd.VsAlone.Mean, 9);
+        Assert.Equal(Math.Sqrt(2 * 0.015 * 0.015), kd.VsAlone.Std, 9);     // std of (+0.02, -0.01), n - 1 = 1
+        runner.WriteTable(cells);
+        var md = File.ReadAllText(Path.Combine(dir.Sub("out"), "results.md"));
+        Assert.Contains("| +0.50 ± 2.12 (1/2) |", md);
+        var csv = File.ReadAllLines(Path.Combine(dir.Sub("out"), "results.csv"));
+        var header = csv[0].Split(',');
+        var kdLine = csv.Single(l => l.Contains(",kd,")).Split(',');
+        Assert.Equal("2", kdLine[Array.IndexOf(header, "vs_alone_pairs")]);
+        Assert.Equal("1", kdLine[Array.IndexOf(header, "vs_alone_at_least")]);
+    }
+
+    [Fact]
     public void GridWithTeacherModelsTrainsTheTeacherFirstAndAddsStudentAloneCells()
     {
         using var dir = new TempDir();
