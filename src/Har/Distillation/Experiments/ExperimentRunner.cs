@@ -288,8 +288,8 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
         long Parameters, long Macs, double LatencyMs, double CellSeconds, double? TeacherAcc = null, double? TeacherF1 = null, PairedDelta? VsAlone = null);
 
     /// <summary>Differences paired by seed: their mean and std, how many pairs, and in how many the row is ≥ the reference.
-    /// Seeds share a split and a seed, so a paired difference shows a gain that the seeds' own spread can hide, or show
-    /// that a gain in the means comes from one seed.</summary>
+    /// The two cells of a pair share the split and the seed, so a paired difference shows a gain that the seeds' own
+    /// spread can hide, or that a gain of the means comes from one seed.</summary>
     public sealed record PairedDelta(double Mean, double Std, int Pairs, int AtLeast);
 
     /// <summary>The records of a run's log.jsonl of one type ("epoch", "test"); none when it has no log yet.</summary>
