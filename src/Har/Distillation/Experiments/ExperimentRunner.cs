@@ -315,18 +315,19 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
     public List<Row> Rows(List<GridCell> cells)
     {
         var rows = new List<Row>();
-        double F1(GridCell c) => JsonDocument.Parse(File.ReadAllText(Path.Combine(c.Dir, "metrics.json"))).RootElement.GetProperty("macro_f1").GetDouble();
-        var alone = cells.Where(c => c.Kind == "alone" && c.Finished).ToDictionary(c => (c.Dataset, c.Student, c.Seed), F1);
+        // each finished cell's metrics.json, read once: the rows and the pairing with the student alone both use it
+        var metrics = cells.Where(c => c.Finished).ToDictionary(c => c, c => JsonDocument.Parse(File.ReadAllText(Path.Combine(c.Dir, "metrics.json"))).RootElement);
+        static double F1(JsonElement x) => x.GetProperty("macro_f1").GetDouble();
+        var alone = metrics.Where(kv => kv.Key.Kind == "alone").ToDictionary(kv => (kv.Key.Dataset, kv.Key.Student, kv.Key.Seed), kv => F1(kv.Value));
         foreach (var g in cells.GroupBy(c => (c.Dataset, c.Teacher, c.Student, c.Method, c.Kind)))
         {
             var finished = g.Where(c => c.Finished).ToList();
-            var m = finished.Select(c => JsonDocument.Parse(File.ReadAllText(Path.Combine(c.Dir, "metrics.json"))).RootElement).ToList();
-            var deltas = g.Key.Kind != "distill" ? [] : finished.Zip(m)
-                .Where(p => alone.ContainsKey((p.First.Dataset, p.First.Student, p.First.Seed)))
-                .Select(p => p.Second.GetProperty("macro_f1").GetDouble() - alone[(p.First.Dataset, p.First.Student, p.First.Seed)]).ToArray();
+            var m = finished.Select(c => metrics[c]).ToList();
             if (m.Count == 0) continue;
+            var deltas = g.Key.Kind != "distill" ? [] : finished
+                .Where(c => alone.ContainsKey((c.Dataset, c.Student, c.Seed))).Select(c => F1(metrics[c]) - alone[(c.Dataset, c.Student, c.Seed)]).ToArray();
             var acc = m.Select(x => x.GetProperty("accuracy").GetDouble()).ToArray();
-            var f1 = m.Select(x => x.GetProperty("macro_f1").GetDouble()).ToArray();
+            var f1 = m.Select(F1).ToArray();
             var first = m[0];
             var teacher = finished.Select(CoTrainedTeacher).Where(t => t != null).Select(t => t!.Value).ToList();
             rows.Add(new Row(g.Key.Dataset, g.Key.Teacher, g.Key.Student, g.Key.Method, m.Count, acc.Average(), Std(acc), f1.Average(), Std(f1),
