@@ -100,7 +100,8 @@ public sealed class MobileNet1d : HarModel
             foreach (var b in stage)
             {
                 int exp = Ch(b.Expand), cout = Ch(b.Out);
-                seq.Add(new MobileNetBlock1d(cin, exp, cout, b.Kernel, b.Stride, b.Se, b.Act, rng, device));
+                var act = b.Act;
+                seq.Add(new InvertedResidual1d(cin, exp, cout, b.Kernel, b.Stride, b.Se, () => ModelParts.Activation(act), rng, device));
                 cin = cout;
             }
             stages.Add(seq);
@@ -109,7 +110,7 @@ public sealed class MobileNet1d : HarModel
 
         int head = Ch(config.HeadChannels);
         Head = RegisterModule("head", new Sequential(
-            new Pointwise1d(cin, head, false, rng, device),
+            new Conv1d(cin, head, 1, bias: false, rng: rng, device: device),
             new BatchNorm1d(head, device: device), ModelParts.Activation(config.HeadAct)));
         int feat = head;
         if (config.HiddenDim > 0)

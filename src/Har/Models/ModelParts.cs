@@ -36,12 +36,6 @@ internal static class ModelParts
                     if (c.Bias != null) Init.Constant(c.Bias, 0f);
                     break;
                 }
-                case Pointwise1d p:
-                {
-                    Init.Normal(p.Weight, 0f, MathF.Sqrt(2f / p.OutChannels), rng);
-                    if (p.Bias != null) Init.Constant(p.Bias, 0f);
-                    break;
-                }
                 case Linear l:
                     Init.Normal(l.Weight, 0f, 0.01f, rng);
                     if (l.Bias != null) Init.Constant(l.Bias, 0f);
