@@ -58,6 +58,22 @@ public static class BaselineFeatures
         return o.Features[index].Value;
     }
 
+    /// <summary>
+    /// Σ over <paramref name="pairs"/> of <c>pairLoss(k, student feature, teacher feature)</c>, the teacher side detached
+    /// (k, the pair's index, picks a per-pair head): the feature term of the multi-pair methods (AT, NST, VID).
+    /// </summary>
+    public static Tensor SumOverPairs(DistillBatch b, IReadOnlyList<FeaturePair> pairs, Func<int, Tensor, Tensor, Tensor> pairLoss)
+    {
+        Tensor? sum = null;
+        for (int k = 0; k < pairs.Count; k++)
+        {
+            var p = pairs[k];
+            var l = pairLoss(k, Get(b.Student, p.StudentIndex, p.Student, "student"), Get(b.Teacher, p.TeacherIndex, p.Teacher, "teacher").Detach());
+            sum = sum == null ? l : sum + l;
+        }
+        return sum ?? throw new InvalidOperationException("no feature pairs to distil");
+    }
+
     /// <summary>Width of a feature as a vector: C for a map (C, T), D for a vector (D).</summary>
     public static int VectorDim(FeatureShape f) => f.Shape[0];
 

@@ -127,19 +127,11 @@ public sealed class VidLoss : BaselineLoss
         return (BaselineFeatures.AsMap(BaselineFeatures.ToVector(fs)), BaselineFeatures.AsMap(BaselineFeatures.ToVector(ft)));
     }
 
-    public Tensor Term(DistillBatch b)
+    public Tensor Term(DistillBatch b) => BaselineFeatures.SumOverPairs(b, Pairs, (k, fs, ft) =>
     {
-        Tensor? sum = null;
-        for (int k = 0; k < Pairs.Count; k++)
-        {
-            var p = Pairs[k];
-            var (s, t) = Align(BaselineFeatures.Get(b.Student, p.StudentIndex, p.Student, "student"),
-                BaselineFeatures.Get(b.Teacher, p.TeacherIndex, p.Teacher, "teacher").Detach());
-            var l = _heads[k].Nll(s, t);
-            sum = sum == null ? l : sum + l;
-        }
-        return sum!;
-    }
+        var (s, t) = Align(fs, ft);
+        return _heads[k].Nll(s, t);
+    });
 
     public override Tensor Loss(DistillBatch b) => BaselineFeatures.StudentCe(b) + Term(b) * Beta;
 }

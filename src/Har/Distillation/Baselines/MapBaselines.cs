@@ -51,17 +51,7 @@ public sealed class AtLoss : BaselineLoss
         return (AttentionMap(s) - AttentionMap(t)).Square().Mean();
     }
 
-    public Tensor Term(DistillBatch b)
-    {
-        Tensor? sum = null;
-        foreach (var p in Pairs)
-        {
-            var l = PairLoss(BaselineFeatures.Get(b.Student, p.StudentIndex, p.Student, "student"),
-                BaselineFeatures.Get(b.Teacher, p.TeacherIndex, p.Teacher, "teacher").Detach());
-            sum = sum == null ? l : sum + l;
-        }
-        return sum!;
-    }
+    public Tensor Term(DistillBatch b) => BaselineFeatures.SumOverPairs(b, Pairs, (_, fs, ft) => PairLoss(fs, ft));
 
     public override Tensor Loss(DistillBatch b) => BaselineFeatures.StudentCe(b) + Term(b) * Beta;
 }
@@ -96,17 +86,7 @@ public sealed class NstLoss : BaselineLoss
         return PolyKernelMean(t, t).Detach() + PolyKernelMean(s, s) - PolyKernelMean(s, t) * 2f;
     }
 
-    public Tensor Term(DistillBatch b)
-    {
-        Tensor? sum = null;
-        foreach (var p in Pairs)
-        {
-            var l = PairLoss(BaselineFeatures.Get(b.Student, p.StudentIndex, p.Student, "student"),
-                BaselineFeatures.Get(b.Teacher, p.TeacherIndex, p.Teacher, "teacher").Detach());
-            sum = sum == null ? l : sum + l;
-        }
-        return sum!;
-    }
+    public Tensor Term(DistillBatch b) => BaselineFeatures.SumOverPairs(b, Pairs, (_, fs, ft) => PairLoss(fs, ft));
 
     public override Tensor Loss(DistillBatch b) => BaselineFeatures.StudentCe(b) + Term(b) * Beta;
 }
