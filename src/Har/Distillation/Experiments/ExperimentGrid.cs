@@ -17,6 +17,17 @@ public sealed record GridPair
 }
 
 /// <summary>
+/// A named arm of a grid: a method with --set values of its own (an ablation or a setting compared beside the
+/// method's defaults), listed in "methods" by its name. Its cells get the method's "sets" first, then these, so a
+/// variant states only what it changes (a later --set of the same coefficient wins).
+/// </summary>
+public sealed record GridVariant
+{
+    [JsonPropertyName("method")] public required string Method { get; init; }
+    [JsonPropertyName("sets")] public List<string> Sets { get; init; } = new();
+}
+
+/// <summary>
 /// An experiment grid (JSON): datasets × pairs × methods × seeds, plus a "student alone" cell per student.
 /// <code>
 /// { "name": "hmkd-table", "out": "runs/grid-hmkd", "datasets": ["hapt"],
@@ -25,7 +36,8 @@ public sealed record GridPair
 ///   "seeds": [1, 2, 3], "student_alone": true,
 ///   "train_teachers": true, "teacher_seed": 1, "teacher_args": ["--epochs", "60"],
 ///   "args": ["--epochs", "60", "--batch", "64"],       // options of every cell (har train / har distill)
-///   "sets": { "hmkd": ["tau=4"] } }                     // --set values per method
+///   "sets": { "hmkd": ["tau=4"] },                      // --set values per method
+///   "variants": { "hmkd-tau2": { "method": "hmkd", "sets": ["tau=2"] } } }   // named arms, listed in "methods"
 /// </code>
 /// </summary>
 public sealed record ExperimentGrid
@@ -42,6 +54,10 @@ public sealed record ExperimentGrid
     [JsonPropertyName("teacher_args")] public List<string> TeacherArgs { get; init; } = new();
     [JsonPropertyName("args")] public List<string> Args { get; init; } = new();
     [JsonPropertyName("sets")] public Dictionary<string, List<string>> Sets { get; init; } = new();
+    [JsonPropertyName("variants")] public Dictionary<string, GridVariant> Variants { get; init; } = new();
+
+    /// <summary>Arm names that cannot name a variant: the table's own rows and the "all" shorthand.</summary>
+    private static readonly string[] ReservedArms = ["alone", "teacher", "all"];
 
     public static ExperimentGrid Load(string path)
     {
@@ -58,8 +74,9 @@ public sealed record ExperimentGrid
         if (Datasets.Count == 0) throw new InvalidDataException($"{where}: \"datasets\" is empty");
         if (Pairs.Count == 0) throw new InvalidDataException($"{where}: \"pairs\" is empty");
         if (Seeds.Count == 0) throw new InvalidDataException($"{where}: \"seeds\" is empty");
+        ValidateVariants(where);
         var methods = ResolvedMethods();
-        try { foreach (var m in methods) DistillationMethods.Find(m); }
+        try { foreach (var m in methods) DistillationMethods.Find(MethodOf(m)); }
         catch (ArgumentException e) { throw new InvalidDataException($"{where}: \"methods\": {e.Message}"); }
         foreach (var ds in Datasets)
         {
@@ -76,13 +93,56 @@ public sealed record ExperimentGrid
             }
             catch (ArgumentException e) { throw new InvalidDataException($"{where}: \"pairs\": {e.Message}"); }
         }
-        foreach (var k in Sets.Keys)
-            if (!methods.Contains(k, StringComparer.OrdinalIgnoreCase)) throw new InvalidDataException($"{where}: \"sets\" names '{k}', which is not among the grid's methods");
+        var used = methods.Select(MethodOf).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var (k, v) in Sets)
+        {
+            if (!used.Contains(k)) throw new InvalidDataException($"{where}: \"sets\" names '{k}', which is not among the grid's methods (nor the method of a listed variant)");
+            CheckSets(where, $"\"sets\" of '{k}'", k, v);
+        }
     }
 
-    /// <summary>The methods, with "all" expanded to every method of the catalogue.</summary>
+    private void ValidateVariants(string where)
+    {
+        foreach (var (name, v) in Variants)
+        {
+            var what = $"\"variants\": '{name}'";
+            if (name.Length == 0 || !name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' or '.'))
+                throw new InvalidDataException($"{where}: {what}: a variant's name names its cells' folders; use letters, digits, '-', '_' or '.'");
+            if (ReservedArms.Contains(name, StringComparer.OrdinalIgnoreCase) || DistillationMethods.All.Any(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase)))
+                throw new InvalidDataException($"{where}: {what} is already the name of a method or of a table row; give the variant a name of its own");
+            if (FindVariant(v.Method) != null) throw new InvalidDataException($"{where}: {what}: its method '{v.Method}' is a variant; a variant's method must be a method of `har distill --list-methods`");
+            try { DistillationMethods.Find(v.Method); }
+            catch (ArgumentException e) { throw new InvalidDataException($"{where}: {what}: {e.Message}"); }
+            if (!Methods.Contains(name, StringComparer.OrdinalIgnoreCase))
+                throw new InvalidDataException($"{where}: {what} is defined but not listed in \"methods\", so no cell would run it");
+            CheckSets(where, what, v.Method, v.Sets);
+        }
+    }
+
+    /// <summary>--set values are checked against the method's coefficients now, not when the first cell starts.</summary>
+    private static void CheckSets(string where, string what, string method, List<string> sets)
+    {
+        try { _ = new MethodOptions(DistillationMethods.Find(method), Cli.DistillCommands.ParseSets(sets)); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{where}: {what}: {e.Message}"); }
+    }
+
+    private GridVariant? FindVariant(string arm) =>
+        Variants.FirstOrDefault(kv => string.Equals(kv.Key, arm, StringComparison.OrdinalIgnoreCase)).Value;
+
+    /// <summary>The `har distill --method` of an arm: a variant's method, else the arm itself.</summary>
+    public string MethodOf(string arm) => FindVariant(arm)?.Method ?? arm;
+
+    /// <summary>The --set values of an arm's cells: its method's "sets", then (for a variant) the variant's own.</summary>
+    public List<string> SetsOf(string arm)
+    {
+        var method = MethodOf(arm);
+        var sets = Sets.Where(kv => string.Equals(kv.Key, method, StringComparison.OrdinalIgnoreCase)).SelectMany(kv => kv.Value).ToList();
+        if (FindVariant(arm) is { } v) sets.AddRange(v.Sets);
+        return sets;
+    }
+
+    /// <summary>The arms (methods and variants) in the grid's order, with "all" expanded to every method of the catalogue.</summary>
     public List<string> ResolvedMethods() =>
-        Methods.Any(m => m.Equals("all", StringComparison.OrdinalIgnoreCase))
-            ? DistillationMethods.All.Select(e => e.Name).ToList()
-            : Methods.ToList();
+        Methods.SelectMany(m => m.Equals("all", StringComparison.OrdinalIgnoreCase) ? DistillationMethods.All.Select(e => e.Name) : [m])
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
 }

@@ -79,9 +79,8 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
                     foreach (var seed in grid.Seeds)
                     {
                         var dir = Path.Combine(dsDir, $"{Tag(t)}--{pair.Student}", $"{m}-s{seed}");
-                        var args = new List<string> { "distill", "--dataset", ds, "--teacher", teacherArg, "--student", pair.Student, "--method", m, "--seed", S(seed), "--out", dir };
-                        foreach (var (k, v) in grid.Sets)
-                            if (string.Equals(k, m, StringComparison.OrdinalIgnoreCase)) foreach (var s in v) { args.Add("--set"); args.Add(s); }
+                        var args = new List<string> { "distill", "--dataset", ds, "--teacher", teacherArg, "--student", pair.Student, "--method", grid.MethodOf(m), "--seed", S(seed), "--out", dir };
+                        foreach (var s in grid.SetsOf(m)) { args.Add("--set"); args.Add(s); }
                         args.AddRange(Merge(grid.Args));
                         cells.Add(new GridCell("distill", ds, Tag(t), pair.Student, m, seed, dir, args));
                     }
@@ -234,7 +233,7 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
                 // progressive SMLDist spends its first epochs on single stages, so one probe epoch of it would be
                 // neither valid (no logits phase) nor typical: time the joint schedule, which runs every term on every
                 // batch (an upper bound)
-                if (p.Method == "smldist") args.AddRange(["--set", "schedule=1"]);
+                if (grid.MethodOf(p.Method) == "smldist") args.AddRange(["--set", "schedule=1"]);
                 var sw = System.Diagnostics.Stopwatch.StartNew();
                 int code = HarCli.Run([.. args], new StringWriter(), stderr);
                 if (code != 0) { stderr.WriteLine($"estimate: cell {p.Dir} failed (exit {code})"); return code; }

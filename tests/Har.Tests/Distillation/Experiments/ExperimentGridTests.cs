@@ -134,6 +134,57 @@ public sealed class ExperimentGridTests
     }
 
     [Fact]
+    public void VariantCellsRunTheirMethodWithItsSetsThenTheirOwn()
+    {
+        using var dir = new TempDir();
+        var gridFile = dir.Sub("grid.json");
+        File.WriteAllText(gridFile, """
+            { "name": "ablation", "datasets": ["hapt"], "pairs": [{ "teacher": "mobilenet-large", "student": "mobilenet-tiny" }],
+              "methods": ["smldist", "smldist-no-memory", "kd-t1"], "seeds": [1, 2],
+              "sets": { "smldist": ["schedule=1", "search=1"] },
+              "variants": { "smldist-no-memory": { "method": "smldist", "sets": ["lambda_mem=0", "search=0"] },
+                            "kd-t1": { "method": "kd", "sets": ["tau=1"] } } }
+            """);
+        var grid = ExperimentGrid.Load(gridFile);
+        Assert.Equal(["smldist", "smldist-no-memory", "kd-t1"], grid.ResolvedMethods());
+        var runner = new ExperimentRunner(grid, new ExperimentRunner.Settings { Out = dir.Sub("out") }, TextWriter.Null, TextWriter.Null);
+        var cells = runner.Cells();
+        runner.CheckCommandLines(cells);
+        Assert.Equal(1 + 2 + 3 * 2, cells.Count);
+
+        static List<string> SetsOf(GridCell c) => c.Args.Select((a, i) => (a, i)).Where(x => x.a == "--set").Select(x => c.Args[x.i + 1]).ToList();
+        var variant = cells.Single(c => c.Method == "smldist-no-memory" && c.Seed == 2);
+        Assert.Equal("smldist", variant.Args[variant.Args.IndexOf("--method") + 1]);
+        Assert.Equal(["schedule=1", "search=1", "lambda_mem=0", "search=0"], SetsOf(variant));   // the later search=0 wins
+        Assert.Equal("0", HarFromScratch.Har.Cli.DistillCommands.ParseSets(SetsOf(variant))["search"]);
+        Assert.EndsWith(Path.Combine("mobilenet-large--mobilenet-tiny", "smldist-no-memory-s2"), variant.Dir);
+        var plain = cells.Single(c => c.Method == "smldist" && c.Seed == 2);
+        Assert.Equal(["schedule=1", "search=1"], SetsOf(plain));
+        var kd = cells.Single(c => c.Method == "kd-t1" && c.Seed == 1);
+        Assert.Equal("kd", kd.Args[kd.Args.IndexOf("--method") + 1]);
+        Assert.Equal(["tau=1"], SetsOf(kd));
+    }
+
+    [Theory]
+    [InlineData("\"methods\": [\"kd\", \"kd\"]", "\"variants\": { \"kd\": { \"method\": \"kd\" } }", "'kd' is already the name of a method")]
+    [InlineData("\"methods\": [\"alone\"]", "\"variants\": { \"alone\": { \"method\": \"kd\" } }", "'alone' is already the name of a method or of a table row")]
+    [InlineData("\"methods\": [\"kd-x\"]", "\"variants\": { \"kd-x\": { \"method\": \"kdd\" } }", "'kd-x': unknown distillation method 'kdd'")]
+    [InlineData("\"methods\": [\"kd\"]", "\"variants\": { \"kd-x\": { \"method\": \"kd\" } }", "'kd-x' is defined but not listed in \"methods\"")]
+    [InlineData("\"methods\": [\"kd-x\"]", "\"variants\": { \"kd-x\": { \"method\": \"kd\", \"sets\": [\"tua=2\"] } }", "'kd-x': --set tua=2: method 'kd' has no coefficient 'tua'")]
+    [InlineData("\"methods\": [\"kd x\"]", "\"variants\": { \"kd x\": { \"method\": \"kd\" } }", "'kd x': a variant's name names its cells' folders")]
+    [InlineData("\"methods\": [\"a\", \"b\"]", "\"variants\": { \"a\": { \"method\": \"b\" }, \"b\": { \"method\": \"kd\" } }", "its method 'b' is a variant")]
+    [InlineData("\"methods\": [\"kd\"]", "\"sets\": { \"kd\": [\"temperature=2\"] }", "\"sets\" of 'kd': --set temperature=2: method 'kd' has no coefficient 'temperature'")]
+    public void GridWithABadVariantOrSetFailsAtLoadNamingIt(string methods, string extra, string expected)
+    {
+        using var dir = new TempDir();
+        var gridFile = dir.Sub("grid.json");
+        File.WriteAllText(gridFile, $"{{ \"name\": \"bad\", \"datasets\": [\"hapt\"], \"pairs\": [{{ \"teacher\": \"resnet1d\", \"student\": \"mlp\" }}], {methods}, {extra} }}");
+        var e = Assert.Throws<InvalidDataException>(() => ExperimentGrid.Load(gridFile));
+        Assert.Contains(gridFile, e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
     public void TablePairsEachDistilledSeedWithTheStudentAloneOfTheSameSeed()
     {
         using var dir = new TempDir();
