@@ -183,8 +183,9 @@ public static class DistillCommands
         var maxBatches = new Option<int?>("--max-batches") { Description = "Override the batches per epoch of every cell (quick runs)" };
         var outOpt = new Option<string?>("--out") { Description = "Output folder (default: the grid's \"out\")" };
         var estimate = new Option<int?>("--estimate") { Description = "Do not run the grid: time two epochs of N batches of each distinct cell and write the estimated time of the whole grid (estimate.md)" };
+        var table = new Option<bool>("--table") { Description = "Do not run the grid: write the comparison table (results.md, .csv, .png) from the cells finished so far, e.g. while workers run it" };
         var cmd = new Command("experiment", "Run a grid of distillation runs (skips finished cells, resumes interrupted ones) and write the comparison table")
-            { grid, epochs, maxBatches, outOpt, estimate, TrainCommands.DeviceOption, TrainCommands.QuietOption };
+            { grid, epochs, maxBatches, outOpt, estimate, table, TrainCommands.DeviceOption, TrainCommands.QuietOption };
         cmd.SetAction(p => HarCli.Guard(stderr, () =>
         {
             var g = ExperimentGrid.Load(p.GetValue(grid)!);
@@ -195,6 +196,11 @@ public static class DistillCommands
             }, stdout, stderr);
             if (p.GetValue(maxBatches) != null && p.GetValue(estimate) != null)
                 throw new ArgumentException("--estimate: times whole epochs from a few batches; leave out --max-batches");
+            if (p.GetValue(table))
+            {
+                if (p.GetValue(estimate) != null) throw new ArgumentException("--table writes the table of a grid's finished cells and --estimate times a grid: give one of them");
+                return runner.Table();
+            }
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
             Console.CancelKeyPress += onCancel;

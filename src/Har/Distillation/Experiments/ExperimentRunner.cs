@@ -192,6 +192,17 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
         return failed > 0 ? 1 : 0;
     }
 
+    /// <summary>Writes the table from the cells finished so far and runs nothing (`har experiment --table`).</summary>
+    public int Table()
+    {
+        var cells = Cells();
+        int finished = cells.Count(c => c.Finished);
+        if (finished == 0) throw new InvalidDataException($"grid '{grid.Name}': none of its {cells.Count} cells has finished in {OutDir}; nothing to tabulate");
+        WriteTable(cells);
+        stdout.WriteLine($"{finished} of {cells.Count} cells finished; table: {Path.Combine(OutDir, "results.md")}");
+        return 0;
+    }
+
     /// <summary>
     /// Times the grid without running it: one seed of every distinct cell (teachers, students alone, each pair x method)
     /// trains two epochs of <paramref name="batches"/> batches in OUT/estimate; the second epoch's log gives the seconds per

@@ -224,6 +224,38 @@ public sealed class ExperimentGridTests
     }
 
     [Fact]
+    public void TableOptionTabulatesTheFinishedCellsAndRunsNothing()
+    {
+        using var dir = new TempDir();
+        var gridFile = dir.Sub("grid.json");
+        var outDir = dir.Sub("out");
+        File.WriteAllText(gridFile, """
+            { "name": "peek", "datasets": ["hapt"], "pairs": [{ "teacher": "runs/t", "student": "mobilenet-tiny" }],
+              "methods": ["kd"], "seeds": [1, 2], "train_teachers": false }
+            """);
+        var o = new StringWriter(); var e = new StringWriter();
+        Assert.Equal(HarFromScratch.Har.Cli.HarCli.DataError, HarFromScratch.Har.Cli.HarCli.Run(["experiment", "--grid", gridFile, "--out", outDir, "--table"], o, e));
+        Assert.Contains("none of its 4 cells has finished", e.ToString());
+
+        var cells = new ExperimentRunner(ExperimentGrid.Load(gridFile), new ExperimentRunner.Settings { Out = outDir }, TextWriter.Null, TextWriter.Null).Cells();
+        foreach (var c in cells.Where(c => c.Seed == 1))
+        {
+            Directory.CreateDirectory(c.Dir);
+            File.WriteAllText(Path.Combine(c.Dir, "metrics.json"),
+                $$"""{ "accuracy": 0.9, "macro_f1": {{(c.Method == "kd" ? "0.81" : "0.8")}}, "parameters": 10, "macs_per_window": 100, "latency_ms_per_window": 0.1 }""");
+        }
+        o = new StringWriter(); e = new StringWriter();
+        Assert.Equal(0, HarFromScratch.Har.Cli.HarCli.Run(["experiment", "--grid", gridFile, "--out", outDir, "--table"], o, e));
+        Assert.Contains("2 of 4 cells finished", o.ToString());
+        var md = File.ReadAllText(Path.Combine(outDir, "results.md"));
+        Assert.Contains("| hapt | t | mobilenet-tiny | kd | 1 |", md);
+        Assert.Contains("| +1.00 ± 0.00 (1/1) |", md);
+        // nothing ran: the unfinished cells have no folder (no lock, no run) and no timings were written
+        Assert.All(cells.Where(c => c.Seed == 2), c => Assert.False(Directory.Exists(c.Dir), c.Dir));
+        Assert.False(File.Exists(Path.Combine(outDir, "timings.jsonl")));
+    }
+
+    [Fact]
     public void GridWithTeacherModelsTrainsTheTeacherFirstAndAddsStudentAloneCells()
     {
         using var dir = new TempDir();
