@@ -293,9 +293,23 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
     /// <summary>One row of the comparison table; CellSeconds is the mean over seeds of a cell's time in epochs (training
     /// and validation, from its log; data loading and the test pass are not in it); for mutual methods also the mean test
     /// scores of the co-trained teacher (at the student's best epoch), null otherwise. VsAlone: for a distilled student,
-    /// its macro-F1 minus the student alone's on the same dataset and seed, over the seeds both have finished.</summary>
+    /// its macro-F1 minus the student alone's on the same dataset and seed, over the seeds both have finished. PerClass:
+    /// each class's test F1, mean and std over the seeds (null when a metrics.json has no per-class scores).</summary>
     public sealed record Row(string Dataset, string Teacher, string Student, string Method, int Seeds, double AccMean, double AccStd, double F1Mean, double F1Std,
-        long Parameters, long Macs, double LatencyMs, double CellSeconds, double? TeacherAcc = null, double? TeacherF1 = null, PairedDelta? VsAlone = null);
+        long Parameters, long Macs, double LatencyMs, double CellSeconds, double? TeacherAcc = null, double? TeacherF1 = null, PairedDelta? VsAlone = null,
+        IReadOnlyList<ClassF1>? PerClass = null);
+
+    public sealed record ClassF1(string Name, double Mean, double Std);
+
+    /// <summary>Per-class test F1 over a group's metrics.json files, class by class in the order of the first.</summary>
+    private static IReadOnlyList<ClassF1>? PerClassF1(List<JsonElement> m)
+    {
+        if (!m.All(x => x.TryGetProperty("per_class", out var pc) && pc.ValueKind == JsonValueKind.Array)) return null;
+        var names = m[0].GetProperty("per_class").EnumerateArray().Select(c => c.GetProperty("name").GetString()!).ToList();
+        var f1 = m.Select(x => x.GetProperty("per_class").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("f1").GetDouble())).ToList();
+        if (f1.Any(d => d.Count != names.Count || names.Any(n => !d.ContainsKey(n)))) return null;   // cells disagree on the classes
+        return names.Select(n => { var v = f1.Select(d => d[n]).ToArray(); return new ClassF1(n, v.Average(), Std(v)); }).ToList();
+    }
 
     /// <summary>Differences paired by seed: their mean and std, how many pairs, and in how many the row is ≥ the reference.
     /// The two cells of a pair share the split and the seed, so a paired difference shows a gain that the seeds' own
@@ -343,9 +357,37 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
             rows.Add(new Row(g.Key.Dataset, g.Key.Teacher, g.Key.Student, g.Key.Method, m.Count, acc.Average(), Std(acc), f1.Average(), Std(f1),
                 first.GetProperty("parameters").GetInt64(), first.GetProperty("macs_per_window").GetInt64(), m.Average(x => x.GetProperty("latency_ms_per_window").GetDouble()),
                 finished.Average(EpochSeconds), teacher.Count > 0 ? teacher.Average(t => t.acc) : null, teacher.Count > 0 ? teacher.Average(t => t.f1) : null,
-                deltas.Length > 0 ? new PairedDelta(deltas.Average(), Std(deltas), deltas.Length, deltas.Count(d => d >= 0)) : null));
+                deltas.Length > 0 ? new PairedDelta(deltas.Average(), Std(deltas), deltas.Length, deltas.Count(d => d >= 0)) : null, PerClassF1(m)));
         }
         return rows;
+    }
+
+    /// <summary>
+    /// results-per-class.md and .csv: each row's mean test F1 per class, one table per dataset. Macro-F1 weighs every
+    /// class alike, so a method's gain or loss often sits in a few small classes (HAPT's postural transitions); this
+    /// shows which.
+    /// </summary>
+    private void WritePerClass(List<Row> rows)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var md = new StringBuilder($"# {grid.Name}: test F1 per class (%), mean over seeds\n");
+        var csv = new StringBuilder("dataset,teacher,student,method,seeds,class,f1_mean,f1_std\n");
+        foreach (var ds in rows.Where(r => r.PerClass != null).GroupBy(r => r.Dataset))
+        {
+            var classes = ds.First().PerClass!.Select(c => c.Name).ToList();
+            md.AppendLine().AppendLine($"## {ds.Key}").AppendLine();
+            md.AppendLine($"| teacher | student | method | seeds | {string.Join(" | ", classes)} |");
+            md.AppendLine($"|---|---|---|---:|{string.Concat(classes.Select(_ => "---:|"))}");
+            foreach (var r in ds)
+            {
+                var f1 = r.PerClass!.ToDictionary(c => c.Name);
+                md.AppendLine(string.Create(inv, $"| {r.Teacher} | {r.Student} | {r.Method} | {r.Seeds} | {string.Join(" | ", classes.Select(c => f1.TryGetValue(c, out var v) ? (100 * v.Mean).ToString("F1", inv) : "-"))} |"));
+                foreach (var c in r.PerClass!)
+                    csv.AppendLine(string.Create(inv, $"{r.Dataset},{r.Teacher},{r.Student},{r.Method},{r.Seeds},{c.Name},{c.Mean:R},{c.Std:R}"));
+            }
+        }
+        AtomicFile.WriteAllText(Path.Combine(OutDir, "results-per-class.md"), md.ToString());
+        AtomicFile.WriteAllText(Path.Combine(OutDir, "results-per-class.csv"), csv.ToString());
     }
 
     private static double Std(double[] v) => v.Length < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - v.Average()) * (x - v.Average())) / (v.Length - 1));
@@ -374,6 +416,7 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
         Directory.CreateDirectory(OutDir);
         AtomicFile.WriteAllText(Path.Combine(OutDir, "results.md"), md.ToString());
         AtomicFile.WriteAllText(Path.Combine(OutDir, "results.csv"), csv.ToString());
+        WritePerClass(rows);
 
         // chart: one group per (dataset, pair), one bar per method (student alone first), macro-F1 in %
         var pairs = grid.Datasets.SelectMany(ds => grid.Pairs.Select(p => (ds, t: Tag(p.Teacher.Replace("{dataset}", ds)), s: p.Student))).Distinct().ToList();

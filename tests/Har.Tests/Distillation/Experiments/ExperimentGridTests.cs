@@ -201,8 +201,12 @@ public sealed class ExperimentGridTests
             if (f1.TryGetValue((c.Method, c.Seed), out var v))
             {
                 Directory.CreateDirectory(c.Dir);
+                // two classes whose F1 average to the macro-F1, the second 0.1 below the first
                 File.WriteAllText(Path.Combine(c.Dir, "metrics.json"), string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $$"""{ "accuracy": 0.9, "macro_f1": {{v}}, "parameters": 10, "macs_per_window": 100, "latency_ms_per_window": 0.1 }"""));
+                    $$"""
+                    { "accuracy": 0.9, "macro_f1": {{v}}, "parameters": 10, "macs_per_window": 100, "latency_ms_per_window": 0.1,
+                      "per_class": [{ "name": "WALK", "f1": {{v + 0.05}} }, { "name": "SIT_TO_STAND", "f1": {{v - 0.05}} }] }
+                    """));
             }
         var rows = runner.Rows(cells);
         Assert.Null(rows.Single(r => r.Method == "alone").VsAlone);
@@ -221,6 +225,17 @@ public sealed class ExperimentGridTests
         var kdLine = csv.Single(l => l.Contains(",kd,")).Split(',');
         Assert.Equal("2", kdLine[Array.IndexOf(header, "vs_alone_pairs")]);
         Assert.Equal("1", kdLine[Array.IndexOf(header, "vs_alone_at_least")]);
+
+        // per class: kd's seeds 1-2 give WALK (0.87 + 0.74) / 2 and SIT_TO_STAND (0.77 + 0.64) / 2
+        Assert.Equal(0.805, kd.PerClass!.Single(c => c.Name == "WALK").Mean, 9);
+        Assert.Equal(0.705, kd.PerClass!.Single(c => c.Name == "SIT_TO_STAND").Mean, 9);
+        var perClass = File.ReadAllText(Path.Combine(dir.Sub("out"), "results-per-class.md"));
+        Assert.Contains("| teacher | student | method | seeds | WALK | SIT_TO_STAND |", perClass);
+        Assert.Contains("| t | mobilenet-tiny | kd | 2 | 80.5 | 70.5 |", perClass);
+        Assert.Contains("| - | mobilenet-tiny | alone | 3 | 80.0 | 70.0 |", perClass);
+        var perClassCsv = File.ReadAllLines(Path.Combine(dir.Sub("out"), "results-per-class.csv"));
+        Assert.Equal(1 + 2 * 2, perClassCsv.Length);
+        Assert.StartsWith("hapt,t,mobilenet-tiny,kd,2,SIT_TO_STAND,0.70", perClassCsv.Single(l => l.Contains(",kd,") && l.Contains("SIT_TO_STAND")));
     }
 
     [Fact]
