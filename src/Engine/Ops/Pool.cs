@@ -74,6 +74,42 @@ public sealed partial class Tensor
         });
     }
 
+    /// <summary>
+    /// Linear resampling of the last axis to <paramref name="outLength"/> positions, as torch's
+    /// <c>F.interpolate(mode='linear', align_corners=False)</c>: a product with the constant
+    /// <see cref="LinearInterpolationMatrix"/> (so its backward is the matrix product's). Any rank ≥ 1.
+    /// </summary>
+    public Tensor InterpolateLinear1d(int outLength)
+    {
+        if (Rank < 1) throw new ArgumentException("InterpolateLinear1d: a scalar has no axis to resample");
+        if (outLength <= 0) throw new ArgumentException($"InterpolateLinear1d: output length {outLength} must be positive");
+        int len = Shape[^1];
+        if (len == 0) throw new ArgumentException($"InterpolateLinear1d: input {ShapeUtil.Format(Shape)} has an empty last axis");
+        if (len == outLength) return this;
+        // the matrix is a temporary of the current scope, like any intermediate of the step
+        return MatMul(FromArray(LinearInterpolationMatrix(len, outLength), [len, outLength], Device));
+    }
+
+    /// <summary>
+    /// The (from, to) matrix W of linear interpolation with align_corners=False: x (…, from) · W is x resampled to
+    /// (…, to). Output j reads the source position (j + ½)·from/to − ½, clamped to [0, from − 1].
+    /// </summary>
+    public static float[] LinearInterpolationMatrix(int from, int to)
+    {
+        var w = new float[from * to];
+        double scale = (double)from / to;
+        for (int j = 0; j < to; j++)
+        {
+            double src = Math.Max((j + 0.5) * scale - 0.5, 0);
+            int i0 = Math.Min((int)Math.Floor(src), from - 1);
+            int i1 = Math.Min(i0 + 1, from - 1);
+            double l1 = src - i0;
+            w[i0 * to + j] += (float)(1 - l1);
+            w[i1 * to + j] += (float)l1;
+        }
+        return w;
+    }
+
     /// <summary>Mean over the time axis: (N, C, L) → (N, C), or (N, C, 1) with <paramref name="keepDim"/>.</summary>
     public Tensor GlobalAvgPool1d(bool keepDim = false)
     {

@@ -26,6 +26,30 @@ public class PoolDropoutTests
     }
 
     [Fact]
+    public void LinearInterpolationMatchesTorchAlignCornersFalse()
+    {
+        // the matrices: 2 -> 4 reads sources -0.25 (clamped to 0), 0.25, 0.75, 1.25 (clamped to 1); 4 -> 2 reads 0.5, 2.5
+        Assert.Equal(new float[] { 1, 0.75f, 0.25f, 0, 0, 0.25f, 0.75f, 1 }, Tensor.LinearInterpolationMatrix(2, 4));
+        Assert.Equal(new float[] { 0.5f, 0, 0.5f, 0, 0, 0.5f, 0, 0.5f }, Tensor.LinearInterpolationMatrix(4, 2));
+        // F.interpolate(torch.tensor([[[1., 2, 3, 4]]]), size=3, mode='linear') = [1.1667, 2.5, 3.8333]; size 6: sources -1/6 .. 19/6
+        var x = Tensor.FromArray([1, 2, 3, 4, 10, 20, 30, 40], [2, 1, 4], Cpu);
+        var y = x.InterpolateLinear1d(3);
+        Assert.Equal(new[] { 2, 1, 3 }, y.Shape);
+        AssertClose([7 / 6f, 2.5f, 23 / 6f, 70 / 6f, 25, 230 / 6f], y.ToArray(), 1e-5f);
+        AssertClose([1, 1.5f, 13 / 6f, 17 / 6f, 3.5f, 4], Tensor.FromArray([1, 2, 3, 4], [4], Cpu).InterpolateLinear1d(6).ToArray(), 1e-5f);
+        Assert.Same(x, x.InterpolateLinear1d(4));
+        Assert.Throws<ArgumentException>(() => x.InterpolateLinear1d(0));
+    }
+
+    [Fact]
+    public void LinearInterpolationGradCheck()
+    {
+        var x = Tensor.Randn([2, 3, 5], new Rng(4), Cpu);
+        GradCheck.Assert(t => t[0].InterpolateLinear1d(8), [x], eps: 0.1, atol: 1e-3, name: "interpolate 5->8");
+        GradCheck.Assert(t => t[0].InterpolateLinear1d(2), [x], eps: 0.1, atol: 1e-3, name: "interpolate 5->2");
+    }
+
+    [Fact]
     public void MaxPoolGradientGoesToArgmax()
     {
         var x = Tensor.FromArray([1, 5, 2, 4, 3, 0, -1], [1, 1, 7], Cpu, requiresGrad: true);

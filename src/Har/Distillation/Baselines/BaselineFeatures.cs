@@ -90,33 +90,6 @@ public static class BaselineFeatures
     /// <summary>(N, C, T) unchanged; (N, D) → (N, D, 1), a map of length one (so 1x1 convolutions act as linear layers).</summary>
     public static Tensor AsMap(Tensor f) => f.Rank == 3 ? f : f.Unsqueeze(2);
 
-    /// <summary>
-    /// Linear interpolation along time (PyTorch <c>F.interpolate(mode='linear', align_corners=False)</c>) of (N, C, Tin) to
-    /// (N, C, <paramref name="outLength"/>), as a product with a constant (Tin, Tout) interpolation matrix.
-    /// </summary>
-    public static Tensor InterpolateTime(Tensor x, int outLength)
-    {
-        int inLength = x.Shape[^1];
-        if (inLength == outLength) return x;
-        return x.MatMul(InterpolationMatrix(inLength, outLength, x.Device));
-    }
-
-    internal static Tensor InterpolationMatrix(int inLength, int outLength, Device device)
-    {
-        var w = new float[inLength * outLength];
-        double scale = (double)inLength / outLength;
-        for (int i = 0; i < outLength; i++)
-        {
-            double src = Math.Max((i + 0.5) * scale - 0.5, 0.0);
-            int i0 = Math.Min((int)Math.Floor(src), inLength - 1);
-            int i1 = Math.Min(i0 + 1, inLength - 1);
-            double lambda = src - i0;
-            w[i0 * outLength + i] += (float)(1 - lambda);
-            w[i1 * outLength + i] += (float)lambda;
-        }
-        return Tensor.FromArray(w, [inLength, outLength], device);
-    }
-
     /// <summary>Pools the longer of two (N, ·, T) tensors to the length of the shorter (adaptive average pooling), as RepDistiller's AT/NST/VID.</summary>
     public static (Tensor a, Tensor b) PoolToShorter(Tensor a, Tensor b)
     {

@@ -37,7 +37,7 @@ public sealed class FitNetLoss : BaselineLoss
     public static Tensor Hint(Tensor fs, Tensor ft, Tensor weight, Tensor? bias)
     {
         if (fs.Rank == 3 && ft.Rank == 3)
-            return Losses.Mse(BaselineFeatures.InterpolateTime(Tensor.Conv1d(fs, weight, bias), ft.Shape[2]), ft);
+            return Losses.Mse(Tensor.Conv1d(fs, weight, bias).InterpolateLinear1d(ft.Shape[2]), ft);
         var s = Tensor.Conv1d(BaselineFeatures.AsMap(BaselineFeatures.ToVector(fs)), weight, bias);
         return Losses.Mse(s, BaselineFeatures.AsMap(BaselineFeatures.ToVector(ft)));
     }

@@ -79,24 +79,4 @@ public static class SmlDistMath
         2 => perWindowShape[0],
         _ => perWindowShape.Aggregate(1, (a, b) => a * b),
     };
-
-    /// <summary>
-    /// Linear interpolation matrix W (from, to) with align_corners=False semantics (as torch's F.interpolate, mode linear):
-    /// x (…, from) · W = x resampled to (…, to).
-    /// </summary>
-    public static float[] InterpolationMatrix(int from, int to)
-    {
-        var w = new float[from * to];
-        double scale = (double)from / to;
-        for (int j = 0; j < to; j++)
-        {
-            double src = Math.Max((j + 0.5) * scale - 0.5, 0);
-            int i0 = Math.Min((int)Math.Floor(src), from - 1);
-            int i1 = Math.Min(i0 + 1, from - 1);
-            double l1 = src - i0, l0 = 1 - l1;
-            w[i0 * to + j] += (float)l0;
-            w[i1 * to + j] += (float)l1;
-        }
-        return w;
-    }
 }

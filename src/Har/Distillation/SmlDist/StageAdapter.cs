@@ -20,7 +20,7 @@ public sealed class StageAdapter : Module
         if (studentChannels != teacherChannels)
             Conv = RegisterModule("conv", new Conv1d(studentChannels, teacherChannels, 1, 1, 0, 1, 1, true, rng, device));
         if (studentLength != teacherLength)
-            _interp = TensorScope.Unscoped(() => Tensor.FromArray(SmlDistMath.InterpolationMatrix(studentLength, teacherLength), [studentLength, teacherLength], device)).Persist();
+            _interp = TensorScope.Unscoped(() => Tensor.FromArray(Tensor.LinearInterpolationMatrix(studentLength, teacherLength), [studentLength, teacherLength], device)).Persist();
     }
 
     public int StudentChannels { get; }

@@ -52,15 +52,6 @@ public sealed class SmlDistLossTests
     }
 
     [Fact]
-    public void InterpolationMatrixIsLinearAlignCornersFalse()
-    {
-        var w = SmlDistMath.InterpolationMatrix(2, 4);          // (2, 4)
-        Assert.Equal(new float[] { 1, 0.75f, 0.25f, 0, 0, 0.25f, 0.75f, 1 }, w);
-        var down = SmlDistMath.InterpolationMatrix(4, 2);
-        Assert.Equal(new float[] { 0.5f, 0, 0.5f, 0, 0, 0.5f, 0, 0.5f }, down);
-    }
-
-    [Fact]
     public void GradientsOfTheNewTermsMatchFiniteDifferences()
     {
         var rng = new Rng(7);
