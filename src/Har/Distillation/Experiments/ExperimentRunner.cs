@@ -392,7 +392,7 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
 
     private static double Std(double[] v) => v.Length < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - v.Average()) * (x - v.Average())) / (v.Length - 1));
 
-    /// <summary>Writes results.md, results.csv and results.png from the finished cells.</summary>
+    /// <summary>Writes results.md, results.csv, results-per-class.md/.csv and results.png from the finished cells.</summary>
     public void WriteTable(List<GridCell> cells)
     {
         var rows = Rows(cells);
