@@ -12,6 +12,25 @@ public sealed record GridCell(string Kind, string Dataset, string Teacher, strin
 {
     public bool Finished => File.Exists(Path.Combine(Dir, "metrics.json"));
     public bool Started => File.Exists(Path.Combine(Dir, "state.json"));
+
+    /// <summary>The cell's options as the grid gave them when it ran (written before it starts), one per line.</summary>
+    public string RecordPath => Path.Combine(Dir, "grid-cell.txt");
+
+    /// <summary>Options that do not change what a cell computes (where the data is, console output, the device: a grid
+    /// may be shared between a GPU and cpu workers) are left out of its record.</summary>
+    private static readonly HashSet<string> Incidental = ["--data", "--cache", "--device"];
+
+    public List<string> RecordedOptions()
+    {
+        var r = new List<string>();
+        for (int i = 0; i < Args.Count; i++)
+        {
+            if (Incidental.Contains(Args[i])) { i++; continue; }
+            if (Args[i] is "--quiet" or "--resume") continue;
+            r.Add(Args[i]);
+        }
+        return r;
+    }
 }
 
 /// <summary>
@@ -137,10 +156,55 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
     /// hold, and starts a distillation cell only once the grid's teacher it needs is finished. A lock left by a worker
     /// that died (its process is gone) is taken over, and that cell resumes.
     /// </summary>
+    /// <summary>
+    /// Refuses a grid whose started or finished cells were run with other options than the grid now gives them (the
+    /// grid file was edited, or a quick run with --epochs / --max-batches used the same folder): skipping such a cell
+    /// would put its old result in the new table. Cells without a record (from before records, or copied in) pass.
+    /// </summary>
+    public void CheckRecords(IEnumerable<GridCell> cells)
+    {
+        foreach (var c in cells)
+        {
+            if (!File.Exists(c.RecordPath) || !(c.Finished || c.Started)) continue;
+            var was = EffectiveOptions(File.ReadAllLines(c.RecordPath).Where(l => l.Length > 0).ToList());
+            var now = EffectiveOptions(c.RecordedOptions());
+            var diffs = was.Keys.Union(now.Keys)
+                .Where(k => !was.TryGetValue(k, out var a) || !now.TryGetValue(k, out var b) || a != b)
+                .Select(k => $"{k}: {(was.TryGetValue(k, out var a) ? Show(a) : "(absent)")} -> {(now.TryGetValue(k, out var b) ? Show(b) : "(absent)")}")
+                .ToList();
+            if (diffs.Count == 0) continue;
+            throw new InvalidDataException($"grid '{grid.Name}': the {c.Kind} cell {c.Dir} was run with other options than the grid gives it now "
+                + $"({Path.GetFileName(c.RecordPath)}: {string.Join("; ", diffs)}). Delete that folder to run the cell again, or restore the grid's options; "
+                + "a quick run with --epochs or --max-batches belongs in a folder of its own (--out).");
+        }
+        static string Show(string v) => v.Length == 0 ? "(given)" : v;
+    }
+
+    /// <summary>A command line as the options it sets: the command, each option's last value (a flag's is ""), and each
+    /// --set coefficient's last value, so that the order of the options does not count.</summary>
+    private static Dictionary<string, string> EffectiveOptions(List<string> a)
+    {
+        var d = new Dictionary<string, string> { ["command"] = a.Count > 0 ? a[0] : "" };
+        for (int i = 1; i < a.Count; i++)
+        {
+            if (!a[i].StartsWith("--")) continue;
+            bool hasValue = i + 1 < a.Count && !a[i + 1].StartsWith("--");
+            if (a[i] == "--set" && hasValue)
+            {
+                int eq = a[i + 1].IndexOf('=');
+                d["--set " + (eq < 0 ? a[i + 1] : a[i + 1][..eq])] = eq < 0 ? "" : a[i + 1][(eq + 1)..];
+            }
+            else d[a[i]] = hasValue ? a[i + 1] : "";
+            if (hasValue) i++;
+        }
+        return d;
+    }
+
     public int Run(CancellationToken cancel = default)
     {
         var cells = Cells();
         CheckCommandLines(cells);
+        CheckRecords(cells);
         Directory.CreateDirectory(OutDir);
         int failed = 0, ran = 0, skipped = cells.Count(c => c.Finished);
         var inv = CultureInfo.InvariantCulture;
@@ -166,6 +230,8 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
                 if (c.Finished) { pending.Remove(c); continue; }   // finished by another worker meanwhile
                 var args = new List<string>(c.Args);
                 if (c.Started) args.Add("--resume");
+                Directory.CreateDirectory(c.Dir);
+                AtomicFile.WriteAllText(c.RecordPath, string.Join('\n', c.RecordedOptions()) + "\n");
                 stdout.WriteLine($"[{cells.IndexOf(c) + 1}/{cells.Count}] {c.Kind} {c.Dataset} {c.Teacher} -> {c.Student} {c.Method} seed {c.Seed}{(c.Started ? " (resuming)" : "")}");
                 var sw = System.Diagnostics.Stopwatch.StartNew();
                 var cellOut = new StringWriter();
@@ -196,6 +262,7 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
     public int Table()
     {
         var cells = Cells();
+        CheckRecords(cells);
         int finished = cells.Count(c => c.Finished);
         if (finished == 0) throw new InvalidDataException($"grid '{grid.Name}': none of its {cells.Count} cells has finished in {OutDir}; nothing to tabulate");
         WriteTable(cells);

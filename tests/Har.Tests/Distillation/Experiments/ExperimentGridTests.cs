@@ -70,6 +70,59 @@ public sealed class ExperimentGridTests
         Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"2 finished cells, {seconds.Sum() / 3600:F2} h of epochs"), md);
     }
 
+    [Fact]
+    public void FinishedCellRunWithOtherOptionsIsRefusedNotReused()
+    {
+        using var dir = new TempDir();
+        var gridFile = dir.Sub("grid.json");
+        File.WriteAllText(gridFile, """
+            { "name": "edited", "datasets": ["uci-har"], "pairs": [{ "teacher": "resnet1d", "student": "mlp" }],
+              "methods": [], "seeds": [1], "train_teachers": false, "args": ["--batch", "32"] }
+            """);
+        var grid = ExperimentGrid.Load(gridFile);
+        var quick = new ExperimentRunner.Settings { Out = dir.Sub("out"), Epochs = 1, MaxBatches = 2, DataDir = TestData.Root };
+        var e = new StringWriter();
+        Assert.Equal(0, new ExperimentRunner(grid, quick, TextWriter.Null, e).Run());
+        var cell = new ExperimentRunner(grid, quick, TextWriter.Null, TextWriter.Null).Cells().Single();
+        Assert.True(cell.Finished, e.ToString());
+        var record = File.ReadAllLines(cell.RecordPath);
+        Assert.Contains("--epochs", record);
+        Assert.DoesNotContain("--data", record);                       // where the data is does not change a cell
+        var stamp = File.GetLastWriteTimeUtc(Path.Combine(cell.Dir, "metrics.json"));
+
+        // the same grid without the quick run's --epochs 1: the finished cell is not the grid's any more
+        var full = quick with { Epochs = 2 };
+        var ex = Assert.Throws<InvalidDataException>(() => new ExperimentRunner(grid, full, TextWriter.Null, TextWriter.Null).Run());
+        Assert.Contains(cell.Dir, ex.Message);
+        Assert.Contains("--epochs: 1 -> 2", ex.Message);
+        Assert.Throws<InvalidDataException>(() => new ExperimentRunner(grid, full, TextWriter.Null, TextWriter.Null).Table());
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(Path.Combine(cell.Dir, "metrics.json")));
+
+        // an edited grid file is caught the same way, down to a --set
+        File.WriteAllText(gridFile, File.ReadAllText(gridFile).Replace("\"32\"", "\"16\""));
+        ex = Assert.Throws<InvalidDataException>(() => new ExperimentRunner(ExperimentGrid.Load(gridFile), quick, TextWriter.Null, TextWriter.Null).Run());
+        Assert.Contains("--batch: 32 -> 16", ex.Message);
+
+        // options that do not change the cell (another cache folder, the device) and another order still reuse it
+        File.WriteAllText(gridFile, File.ReadAllText(gridFile).Replace("\"16\"", "\"32\""));
+        var o = new StringWriter();
+        Assert.Equal(0, new ExperimentRunner(ExperimentGrid.Load(gridFile), quick with { CacheDir = dir.Sub("cache2"), Device = "cpu" }, o, TextWriter.Null).Run());
+        Assert.Contains("0 cells run, 1 already finished", o.ToString());
+        File.WriteAllLines(cell.RecordPath, ReorderOptions(record));
+        Assert.Equal(0, new ExperimentRunner(ExperimentGrid.Load(gridFile), quick, TextWriter.Null, TextWriter.Null).Run());
+    }
+
+    /// <summary>The same command line with its options (name and value pairs after the command) in reverse order.</summary>
+    private static string[] ReorderOptions(string[] record)
+    {
+        var pairs = new List<string[]>();
+        for (int i = 1; i < record.Length; i++)
+            if (i + 1 < record.Length && !record[i + 1].StartsWith("--")) { pairs.Add([record[i], record[i + 1]]); i++; }
+            else pairs.Add([record[i]]);
+        pairs.Reverse();
+        return [record[0], .. pairs.SelectMany(p => p)];
+    }
+
     /// <summary>The grids in experiments/ (walked up to from the test binaries): each one loads and every cell's command line parses.</summary>
     public static TheoryData<string> ShippedGrids()
     {
