@@ -100,8 +100,7 @@ public sealed class MobileNet1d : HarModel
             foreach (var b in stage)
             {
                 int exp = Ch(b.Expand), cout = Ch(b.Out);
-                var act = b.Act;
-                seq.Add(new InvertedResidual1d(cin, exp, cout, b.Kernel, b.Stride, b.Se, () => ModelParts.Activation(act), rng, device));
+                seq.Add(new InvertedResidual1d(cin, exp, cout, b.Kernel, b.Stride, b.Se, () => ModelParts.Activation(b.Act), rng, device));
                 cin = cout;
             }
             stages.Add(seq);
