@@ -31,7 +31,7 @@ public static class DistillCommands
         cmd.SetAction(p => HarCli.Guard(stderr, () =>
         {
             if (p.GetValue(list)) { ListMethods(stdout); return 0; }
-            var overrides = ParseSets(p.GetValue(sets) ?? []);
+            var overrides = MethodOptions.ParseSets(p.GetValue(sets) ?? []);
             var entry = DistillationMethods.Find(p.GetValue(method)!);
             var studentName = p.GetValue(student)!;
             var coeffs = new MethodOptions(entry, overrides);   // validates the names and values now
@@ -153,18 +153,6 @@ public static class DistillCommands
         return code;
     }
 
-    public static Dictionary<string, string> ParseSets(IEnumerable<string> items)
-    {
-        var d = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var s in items)
-        {
-            int eq = s.IndexOf('=');
-            if (eq <= 0) throw new ArgumentException($"--set {s}: expected NAME=VALUE");
-            d[s[..eq].Trim()] = s[(eq + 1)..].Trim();
-        }
-        return d;
-    }
-
     public static void ListMethods(TextWriter stdout)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -183,7 +171,7 @@ public static class DistillCommands
         var maxBatches = new Option<int?>("--max-batches") { Description = "Override the batches per epoch of every cell (quick runs)" };
         var outOpt = new Option<string?>("--out") { Description = "Output folder (default: the grid's \"out\")" };
         var estimate = new Option<int?>("--estimate") { Description = "Do not run the grid: time two epochs of N batches of each distinct cell and write the estimated time of the whole grid (estimate.md)" };
-        var table = new Option<bool>("--table") { Description = "Do not run the grid: write the comparison table (results.md, .csv, .png) from the cells finished so far, e.g. while workers run it" };
+        var table = new Option<bool>("--table") { Description = "Do not run the grid: write the comparison tables (results.md, .csv, .png, results-per-class.md, .csv) from the cells finished so far, e.g. while workers run it" };
         var cmd = new Command("experiment", "Run a grid of distillation runs (skips finished cells, resumes interrupted ones) and write the comparison table")
             { grid, epochs, maxBatches, outOpt, estimate, table, TrainCommands.DeviceOption, TrainCommands.QuietOption };
         cmd.SetAction(p => HarCli.Guard(stderr, () =>

@@ -31,6 +31,19 @@ public sealed class MethodOptions
         }
     }
 
+    /// <summary><c>--set NAME=VALUE</c> items as a name → value map (a later value of a name wins).</summary>
+    public static Dictionary<string, string> ParseSets(IEnumerable<string> items)
+    {
+        var d = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var s in items)
+        {
+            int eq = s.IndexOf('=');
+            if (eq <= 0) throw new ArgumentException($"--set {s}: expected NAME=VALUE");
+            d[s[..eq].Trim()] = s[(eq + 1)..].Trim();
+        }
+        return d;
+    }
+
     public double this[string name] => _values.TryGetValue(name, out var v) ? v : throw new KeyNotFoundException($"coefficient '{name}' is not declared by the method");
     public float F(string name) => (float)this[name];
     public int I(string name) => (int)Math.Round(this[name]);

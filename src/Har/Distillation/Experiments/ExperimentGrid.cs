@@ -122,7 +122,7 @@ public sealed record ExperimentGrid
     /// <summary>--set values are checked against the method's coefficients now, not when the first cell starts.</summary>
     private static void CheckSets(string where, string what, string method, List<string> sets)
     {
-        try { _ = new MethodOptions(DistillationMethods.Find(method), Cli.DistillCommands.ParseSets(sets)); }
+        try { _ = new MethodOptions(DistillationMethods.Find(method), MethodOptions.ParseSets(sets)); }
         catch (ArgumentException e) { throw new InvalidDataException($"{where}: {what}: {e.Message}"); }
     }
 

@@ -209,7 +209,7 @@ public sealed class ExperimentGridTests
         var variant = cells.Single(c => c.Method == "smldist-no-memory" && c.Seed == 2);
         Assert.Equal("smldist", variant.Args[variant.Args.IndexOf("--method") + 1]);
         Assert.Equal(["schedule=1", "search=1", "lambda_mem=0", "search=0"], SetsOf(variant));   // the later search=0 wins
-        Assert.Equal("0", HarFromScratch.Har.Cli.DistillCommands.ParseSets(SetsOf(variant))["search"]);
+        Assert.Equal("0", HarFromScratch.Har.Distillation.MethodOptions.ParseSets(SetsOf(variant))["search"]);
         Assert.EndsWith(Path.Combine("mobilenet-large--mobilenet-tiny", "smldist-no-memory-s2"), variant.Dir);
         var plain = cells.Single(c => c.Method == "smldist" && c.Seed == 2);
         Assert.Equal(["schedule=1", "search=1"], SetsOf(plain));
