@@ -17,14 +17,42 @@ public sealed record GridPair
 }
 
 /// <summary>
-/// A named arm of a grid: a method with --set values of its own (an ablation or a setting compared beside the
-/// method's defaults), listed in "methods" by its name. Its cells get the method's "sets" first, then these, so a
-/// variant states only what it changes (a later --set of the same coefficient wins).
+/// A named arm of a grid: a method with --set values and training options of its own (an ablation, or a setting
+/// compared beside the method's defaults), listed in "methods" by its name. Its cells get the method's "sets" first,
+/// then these, so a variant states only what it changes (a later --set of the same coefficient wins); each option in
+/// its "args" replaces the grid's "args" of that name (a value changed, a flag added, or "--flag false").
 /// </summary>
 public sealed record GridVariant
 {
     [JsonPropertyName("method")] public required string Method { get; init; }
     [JsonPropertyName("sets")] public List<string> Sets { get; init; } = new();
+    [JsonPropertyName("args")] public List<string> Args { get; init; } = new();
+}
+
+/// <summary>
+/// A cell's command line as option groups: an option ("--name") with the value that follows it, if the next token is
+/// not an option itself. Grids write options by their long names, so a group is what one option sets.
+/// </summary>
+public static class GridArgs
+{
+    public static List<List<string>> Groups(IReadOnlyList<string> args)
+    {
+        var groups = new List<List<string>>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            var g = new List<string> { args[i] };
+            if (args[i].StartsWith("--") && i + 1 < args.Count && !args[i + 1].StartsWith("--")) g.Add(args[++i]);
+            groups.Add(g);
+        }
+        return groups;
+    }
+
+    /// <summary>The options of `args`, with every option that `over` names replaced by `over`'s (appended at the end).</summary>
+    public static List<string> Override(IReadOnlyList<string> args, IReadOnlyList<string> over)
+    {
+        var names = Groups(over).Select(g => g[0]).ToHashSet();
+        return [.. Groups(args).Where(g => !names.Contains(g[0])).SelectMany(g => g), .. over];
+    }
 }
 
 /// <summary>
@@ -37,7 +65,8 @@ public sealed record GridVariant
 ///   "train_teachers": true, "teacher_seed": 1, "teacher_args": ["--epochs", "60"],
 ///   "args": ["--epochs", "60", "--batch", "64"],       // options of every cell (har train / har distill)
 ///   "sets": { "hmkd": ["tau=4"] },                      // --set values per method
-///   "variants": { "hmkd-tau2": { "method": "hmkd", "sets": ["tau=2"] } } }   // named arms, listed in "methods"
+///   "variants": { "hmkd-tau2": { "method": "hmkd", "sets": ["tau=2"] },           // named arms, listed in "methods"
+///                 "kd-soft": { "method": "kd", "args": ["--soft-class-weights"] } } }
 /// </code>
 /// </summary>
 public sealed record ExperimentGrid
@@ -58,6 +87,9 @@ public sealed record ExperimentGrid
 
     /// <summary>Arm names that cannot name a variant: the table's own rows and the "all" shorthand.</summary>
     private static readonly string[] ReservedArms = ["alone", "teacher", "all"];
+
+    /// <summary>Options the grid gives each cell itself (from its dataset, pair, arm and seed), which a variant's "args" cannot change.</summary>
+    private static readonly string[] CellOptions = ["--dataset", "--teacher", "--student", "--method", "--model", "--seed", "--out", "--set", "--resume"];
 
     public static ExperimentGrid Load(string path)
     {
@@ -116,6 +148,14 @@ public sealed record ExperimentGrid
             if (!Methods.Contains(name, StringComparer.OrdinalIgnoreCase))
                 throw new InvalidDataException($"{where}: {what} is defined but not listed in \"methods\", so no cell would run it");
             CheckSets(where, what, v.Method, v.Sets);
+            foreach (var g in GridArgs.Groups(v.Args))
+            {
+                if (!g[0].StartsWith("--"))
+                    throw new InvalidDataException($"{where}: {what}: \"args\": '{g[0]}' is not an option; write each option by its long name (\"--epochs\", \"60\")");
+                if (CellOptions.Contains(g[0]))
+                    throw new InvalidDataException($"{where}: {what}: \"args\": {g[0]} is set by the grid for each cell"
+                        + (g[0] == "--set" ? "; a variant's coefficients go in its \"sets\"" : ""));
+            }
         }
     }
 
@@ -140,6 +180,12 @@ public sealed record ExperimentGrid
         if (FindVariant(arm) is { } v) sets.AddRange(v.Sets);
         return sets;
     }
+
+    /// <summary>The training options of an arm's cells: the grid's "args", with a variant's own "args" in place of the same options.</summary>
+    public List<string> ArgsOf(string arm) => FindVariant(arm) is { } v ? GridArgs.Override(Args, v.Args) : [.. Args];
+
+    /// <summary>Whether an arm is a variant with training options of its own (its cells' "args" differ from the grid's).</summary>
+    public bool HasOwnArgs(string arm) => FindVariant(arm) is { Args.Count: > 0 };
 
     /// <summary>The arms (methods and variants) in the grid's order, with "all" expanded to every method of the catalogue.</summary>
     public List<string> ResolvedMethods() =>

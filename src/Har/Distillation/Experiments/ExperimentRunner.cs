@@ -100,7 +100,7 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
                         var dir = Path.Combine(dsDir, $"{Tag(t)}--{pair.Student}", $"{m}-s{seed}");
                         var args = new List<string> { "distill", "--dataset", ds, "--teacher", teacherArg, "--student", pair.Student, "--method", grid.MethodOf(m), "--seed", S(seed), "--out", dir };
                         foreach (var s in grid.SetsOf(m)) { args.Add("--set"); args.Add(s); }
-                        args.AddRange(Merge(grid.Args));
+                        args.AddRange(Merge(grid.ArgsOf(m)));
                         cells.Add(new GridCell("distill", ds, Tag(t), pair.Student, m, seed, dir, args));
                     }
             }
@@ -120,26 +120,23 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
             var parse = root.Parse(c.Args);
             if (parse.Errors.Count > 0)
                 throw new InvalidDataException($"grid '{grid.Name}': the {c.Kind} cell ({c.Dataset}, {c.Student}, {c.Method}, seed {c.Seed}) "
-                    + $"has a command line that does not parse (check \"{(c.Kind == "teacher" ? "teacher_args" : "args")}\"): {parse.Errors[0].Message}");
+                    + $"has a command line that does not parse (check {Source(c)}): {parse.Errors[0].Message}");
         }
     }
+
+    private string Source(GridCell c) =>
+        c.Kind == "teacher" ? "\"teacher_args\"" : c.Kind == "distill" && grid.HasOwnArgs(c.Method) ? $"\"args\" and the \"args\" of variant '{c.Method}'" : "\"args\"";
 
     private static string S(ulong v) => v.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The grid's options with the command-line overrides (epochs, batches, device, data) put in their place.</summary>
     private List<string> Merge(List<string> args)
     {
-        var overrides = new Dictionary<string, string?>();
-        if (settings.Epochs is { } e) overrides["--epochs"] = S((ulong)e);
-        if (settings.MaxBatches is { } b) overrides["--max-batches"] = S((ulong)b);
-        if (settings.Device is { } d) overrides["--device"] = d;
-        var result = new List<string>();
-        for (int i = 0; i < args.Count; i++)
-        {
-            if (overrides.ContainsKey(args[i])) { i++; continue; }
-            result.Add(args[i]);
-        }
-        foreach (var (k, v) in overrides) { result.Add(k); result.Add(v!); }
+        var overrides = new List<string>();
+        if (settings.Epochs is { } e) overrides.AddRange(["--epochs", S((ulong)e)]);
+        if (settings.MaxBatches is { } b) overrides.AddRange(["--max-batches", S((ulong)b)]);
+        if (settings.Device is { } d) overrides.AddRange(["--device", d]);
+        var result = GridArgs.Override(args, overrides);
         if (settings.DataDir != null) { result.Add("--data"); result.Add(settings.DataDir); }
         if (settings.CacheDir != null) { result.Add("--cache"); result.Add(settings.CacheDir); }
         if (settings.Quiet) result.Add("--quiet");
@@ -185,17 +182,16 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
     private static Dictionary<string, string> EffectiveOptions(List<string> a)
     {
         var d = new Dictionary<string, string> { ["command"] = a.Count > 0 ? a[0] : "" };
-        for (int i = 1; i < a.Count; i++)
+        foreach (var g in GridArgs.Groups(a.Skip(1).ToList()))
         {
-            if (!a[i].StartsWith("--")) continue;
-            bool hasValue = i + 1 < a.Count && !a[i + 1].StartsWith("--");
-            if (a[i] == "--set" && hasValue)
+            if (!g[0].StartsWith("--")) continue;
+            string value = g.Count > 1 ? g[1] : "";
+            if (g[0] == "--set" && g.Count > 1)
             {
-                int eq = a[i + 1].IndexOf('=');
-                d["--set " + (eq < 0 ? a[i + 1] : a[i + 1][..eq])] = eq < 0 ? "" : a[i + 1][(eq + 1)..];
+                int eq = value.IndexOf('=');
+                d["--set " + (eq < 0 ? value : value[..eq])] = eq < 0 ? "" : value[(eq + 1)..];
             }
-            else d[a[i]] = hasValue ? a[i + 1] : "";
-            if (hasValue) i++;
+            else d[g[0]] = value;
         }
         return d;
     }

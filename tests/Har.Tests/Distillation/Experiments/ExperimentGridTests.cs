@@ -218,6 +218,64 @@ public sealed class ExperimentGridTests
         Assert.Equal(["tau=1"], SetsOf(kd));
     }
 
+    [Fact]
+    public void VariantArgsReplaceTheGridsOptionsOfTheSameNameInItsCellsOnly()
+    {
+        using var dir = new TempDir();
+        var gridFile = dir.Sub("grid.json");
+        File.WriteAllText(gridFile, """
+            { "name": "soft", "datasets": ["hapt"], "pairs": [{ "teacher": "resnet1d", "student": "mlp" }],
+              "methods": ["kd", "kd-soft", "kd-long"], "seeds": [1],
+              "args": ["--epochs", "12", "--augment", "--batch", "128", "--soft-class-weights", "false"],
+              "variants": { "kd-soft": { "method": "kd", "args": ["--soft-class-weights"] },
+                            "kd-long": { "method": "kd", "sets": ["tau=2"], "args": ["--epochs", "30", "--augment", "false"] } } }
+            """);
+        var runner = new ExperimentRunner(ExperimentGrid.Load(gridFile), new ExperimentRunner.Settings { Out = dir.Sub("out") }, TextWriter.Null, TextWriter.Null);
+        var cells = runner.Cells();
+        runner.CheckCommandLines(cells);
+
+        // each option once, so that `har distill` parses it; the variant's value in place of the grid's
+        static List<string> Options(GridCell c) => GridArgs.Groups(c.Args.Skip(1).ToList()).Select(g => string.Join(' ', g)).ToList();
+        var kd = Options(cells.Single(c => c.Method == "kd"));
+        var soft = Options(cells.Single(c => c.Method == "kd-soft"));
+        var longer = Options(cells.Single(c => c.Method == "kd-long"));
+        var alone = Options(cells.Single(c => c.Kind == "alone"));
+        foreach (var o in new[] { kd, soft, longer, alone })
+            Assert.Equal(o.Select(x => x.Split(' ')[0]).Where(x => x != "--set").Distinct().Count(), o.Count(x => !x.StartsWith("--set")));
+        Assert.Contains("--soft-class-weights false", kd);
+        Assert.Contains("--soft-class-weights", soft);
+        Assert.DoesNotContain("--soft-class-weights false", soft);
+        Assert.Contains("--epochs 12", soft);
+        Assert.Contains("--epochs 30", longer);
+        Assert.Contains("--augment false", longer);
+        Assert.Contains("--batch 128", longer);
+        Assert.Contains("--set tau=2", longer);
+        Assert.Contains("--epochs 12", alone);   // the student alone keeps the grid's options
+        Assert.Contains("--augment", alone);
+
+        // --epochs on the command line (a quick run) still wins over a variant's
+        var quick = new ExperimentRunner(ExperimentGrid.Load(gridFile), new ExperimentRunner.Settings { Out = dir.Sub("quick"), Epochs = 1 }, TextWriter.Null, TextWriter.Null);
+        var quickLong = Options(quick.Cells().Single(c => c.Method == "kd-long"));
+        Assert.Contains("--epochs 1", quickLong);
+        Assert.DoesNotContain("--epochs 30", quickLong);
+    }
+
+    [Fact]
+    public void VariantArgsThatDoNotParseFailBeforeAnyCellRunsNamingTheVariant()
+    {
+        using var dir = new TempDir();
+        var gridFile = dir.Sub("grid.json");
+        File.WriteAllText(gridFile, """
+            { "name": "bad-variant-args", "datasets": ["uci-har"], "pairs": [{ "teacher": "resnet1d", "student": "mlp" }],
+              "methods": ["kd", "kd-x"], "args": ["--epochs", "2"], "variants": { "kd-x": { "method": "kd", "args": ["--emma", "0.99"] } } }
+            """);
+        var runner = new ExperimentRunner(ExperimentGrid.Load(gridFile), new ExperimentRunner.Settings { Out = dir.Sub("out") }, TextWriter.Null, TextWriter.Null);
+        var e = Assert.Throws<InvalidDataException>(() => runner.Run());
+        Assert.Contains("the \"args\" of variant 'kd-x'", e.Message);
+        Assert.Contains("--emma", e.Message);
+        Assert.False(Directory.Exists(dir.Sub("out")));
+    }
+
     [Theory]
     [InlineData("\"methods\": [\"kd\", \"kd\"]", "\"variants\": { \"kd\": { \"method\": \"kd\" } }", "'kd' is already the name of a method")]
     [InlineData("\"methods\": [\"alone\"]", "\"variants\": { \"alone\": { \"method\": \"kd\" } }", "'alone' is already the name of a method or of a table row")]
@@ -226,6 +284,9 @@ public sealed class ExperimentGridTests
     [InlineData("\"methods\": [\"kd-x\"]", "\"variants\": { \"kd-x\": { \"method\": \"kd\", \"sets\": [\"tua=2\"] } }", "'kd-x': --set tua=2: method 'kd' has no coefficient 'tua'")]
     [InlineData("\"methods\": [\"kd x\"]", "\"variants\": { \"kd x\": { \"method\": \"kd\" } }", "'kd x': a variant's name names its cells' folders")]
     [InlineData("\"methods\": [\"a\", \"b\"]", "\"variants\": { \"a\": { \"method\": \"b\" }, \"b\": { \"method\": \"kd\" } }", "its method 'b' is a variant")]
+    [InlineData("\"methods\": [\"kd-x\"]", "\"variants\": { \"kd-x\": { \"method\": \"kd\", \"args\": [\"--seed\", \"3\"] } }", "'kd-x': \"args\": --seed is set by the grid for each cell")]
+    [InlineData("\"methods\": [\"kd-x\"]", "\"variants\": { \"kd-x\": { \"method\": \"kd\", \"args\": [\"--set\", \"tau=2\"] } }", "a variant's coefficients go in its \"sets\"")]
+    [InlineData("\"methods\": [\"kd-x\"]", "\"variants\": { \"kd-x\": { \"method\": \"kd\", \"args\": [\"epochs\", \"3\"] } }", "'epochs' is not an option")]
     [InlineData("\"methods\": [\"kd\"]", "\"sets\": { \"kd\": [\"temperature=2\"] }", "\"sets\" of 'kd': --set temperature=2: method 'kd' has no coefficient 'temperature'")]
     public void GridWithABadVariantOrSetFailsAtLoadNamingIt(string methods, string extra, string expected)
     {
