@@ -65,6 +65,7 @@ public static class GridArgs
 ///   "train_teachers": true, "teacher_seed": 1, "teacher_args": ["--epochs", "60"],
 ///   "args": ["--epochs", "60", "--batch", "64"],       // options of every cell (har train / har distill)
 ///   "sets": { "hmkd": ["tau=4"] },                      // --set values per method
+///   "compare_to": "hmkd",                              // a second paired column: every arm against this one
 ///   "variants": { "hmkd-tau2": { "method": "hmkd", "sets": ["tau=2"] },           // named arms, listed in "methods"
 ///                 "kd-soft": { "method": "kd", "args": ["--soft-class-weights"] } } }
 /// </code>
@@ -84,6 +85,9 @@ public sealed record ExperimentGrid
     [JsonPropertyName("args")] public List<string> Args { get; init; } = new();
     [JsonPropertyName("sets")] public Dictionary<string, List<string>> Sets { get; init; } = new();
     [JsonPropertyName("variants")] public Dictionary<string, GridVariant> Variants { get; init; } = new();
+    /// <summary>An arm (method or variant) that the table pairs every other distilled arm with, seed by seed, beside
+    /// the student alone: the full method of an ablation, or the baseline a method must beat.</summary>
+    [JsonPropertyName("compare_to")] public string? CompareTo { get; init; }
 
     /// <summary>Arm names that cannot name a variant: the table's own rows and the "all" shorthand.</summary>
     private static readonly string[] ReservedArms = ["alone", "teacher", "all"];
@@ -125,6 +129,9 @@ public sealed record ExperimentGrid
             }
             catch (ArgumentException e) { throw new InvalidDataException($"{where}: \"pairs\": {e.Message}"); }
         }
+        if (CompareTo != null && !methods.Contains(CompareTo, StringComparer.OrdinalIgnoreCase))
+            throw new InvalidDataException($"{where}: \"compare_to\": '{CompareTo}' is not one of the grid's methods or variants ({string.Join(", ", methods)}); "
+                + "the student alone is in the table's \"Δ F1 vs alone\" already");
         var used = methods.Select(MethodOf).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var (k, v) in Sets)
         {

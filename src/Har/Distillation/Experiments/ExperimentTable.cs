@@ -15,11 +15,13 @@ public sealed class ExperimentTable(ExperimentGrid grid, string outDir)
     /// <summary>One row of the comparison table; CellSeconds is the mean over seeds of a cell's time in epochs (training
     /// and validation, from its log; data loading and the test pass are not in it); for mutual methods also the mean test
     /// scores of the co-trained teacher (at the student's best epoch), null otherwise. VsAlone: for a distilled student,
-    /// its macro-F1 minus the student alone's on the same dataset and seed, over the seeds both have finished. PerClass:
-    /// each class's test F1, mean and std over the seeds (null when a metrics.json has no per-class scores).</summary>
+    /// its macro-F1 minus the student alone's on the same dataset and seed, over the seeds both have finished. VsReference:
+    /// the same against the grid's "compare_to" arm with the same teacher and student (null for that arm itself, or without
+    /// "compare_to"). PerClass: each class's test F1, mean and std over the seeds (null when a metrics.json has no
+    /// per-class scores).</summary>
     public sealed record Row(string Dataset, string Teacher, string Student, string Method, int Seeds, double AccMean, double AccStd, double F1Mean, double F1Std,
         long Parameters, long Macs, double LatencyMs, double CellSeconds, double? TeacherAcc = null, double? TeacherF1 = null, PairedDelta? VsAlone = null,
-        IReadOnlyList<ClassF1>? PerClass = null);
+        IReadOnlyList<ClassF1>? PerClass = null, PairedDelta? VsReference = null);
 
     public sealed record ClassF1(string Name, double Mean, double Std);
 
@@ -35,8 +37,18 @@ public sealed class ExperimentTable(ExperimentGrid grid, string outDir)
 
     /// <summary>Differences paired by seed: their mean and std, how many pairs, and in how many the row is ≥ the reference.
     /// The two cells of a pair share the split and the seed, so a paired difference shows a gain that the seeds' own
-    /// spread can hide, or that a gain of the means comes from one seed.</summary>
-    public sealed record PairedDelta(double Mean, double Std, int Pairs, int AtLeast);
+    /// spread can hide, or that a gain of the means comes from one seed. Ci95: the half-width of the 95 % confidence
+    /// interval of the mean difference (Student t with pairs − 1 degrees of freedom; NaN for one pair): an interval that
+    /// holds 0 does not tell the two arms apart.</summary>
+    public sealed record PairedDelta(double Mean, double Std, int Pairs, int AtLeast, double Ci95)
+    {
+        public static PairedDelta? Of(double[] diffs) => diffs.Length == 0 ? null
+            : new PairedDelta(diffs.Average(), ExperimentTable.Std(diffs), diffs.Length, diffs.Count(d => d >= 0), StudentT.HalfWidth(ExperimentTable.Std(diffs), diffs.Length));
+
+        /// <summary>"+0.52 ± 0.80 (3/3) [−1.47, +2.51]" in points of %, the interval left out for one pair.</summary>
+        public string Show() => string.Create(CultureInfo.InvariantCulture, $"{100 * Mean:+0.00;-0.00} ± {100 * Std:F2} ({AtLeast}/{Pairs})")
+            + (double.IsNaN(Ci95) ? "" : string.Create(CultureInfo.InvariantCulture, $" [{100 * (Mean - Ci95):+0.00;-0.00}, {100 * (Mean + Ci95):+0.00;-0.00}]"));
+    }
 
     /// <summary>A cell's time in epochs: the sum of its log's epoch seconds (a resumed cell's log holds every epoch once).</summary>
     private static double EpochSeconds(GridCell c) => c.LogRecords("epoch").Sum(e => e.GetProperty("Seconds").GetDouble());
@@ -56,6 +68,8 @@ public sealed class ExperimentTable(ExperimentGrid grid, string outDir)
         var metrics = cells.Where(c => c.Finished).ToDictionary(c => c, c => JsonDocument.Parse(File.ReadAllText(Path.Combine(c.Dir, "metrics.json"))).RootElement);
         static double F1(JsonElement x) => x.GetProperty("macro_f1").GetDouble();
         var alone = metrics.Where(kv => kv.Key.Kind == "alone").ToDictionary(kv => (kv.Key.Dataset, kv.Key.Student, kv.Key.Seed), kv => F1(kv.Value));
+        var reference = grid.CompareTo is not { } refArm ? [] : metrics.Where(kv => kv.Key.Kind == "distill" && string.Equals(kv.Key.Method, refArm, StringComparison.OrdinalIgnoreCase))
+            .ToDictionary(kv => (kv.Key.Dataset, kv.Key.Teacher, kv.Key.Student, kv.Key.Seed), kv => F1(kv.Value));
         foreach (var g in cells.GroupBy(c => (c.Dataset, c.Teacher, c.Student, c.Method, c.Kind)))
         {
             var finished = g.Where(c => c.Finished).ToList();
@@ -63,6 +77,8 @@ public sealed class ExperimentTable(ExperimentGrid grid, string outDir)
             if (m.Count == 0) continue;
             var deltas = g.Key.Kind != "distill" ? [] : finished
                 .Where(c => alone.ContainsKey((c.Dataset, c.Student, c.Seed))).Select(c => F1(metrics[c]) - alone[(c.Dataset, c.Student, c.Seed)]).ToArray();
+            var vsReference = g.Key.Kind != "distill" || string.Equals(g.Key.Method, grid.CompareTo, StringComparison.OrdinalIgnoreCase) ? [] : finished
+                .Where(c => reference.ContainsKey((c.Dataset, c.Teacher, c.Student, c.Seed))).Select(c => F1(metrics[c]) - reference[(c.Dataset, c.Teacher, c.Student, c.Seed)]).ToArray();
             var acc = m.Select(x => x.GetProperty("accuracy").GetDouble()).ToArray();
             var f1 = m.Select(F1).ToArray();
             var first = m[0];
@@ -70,7 +86,7 @@ public sealed class ExperimentTable(ExperimentGrid grid, string outDir)
             rows.Add(new Row(g.Key.Dataset, g.Key.Teacher, g.Key.Student, g.Key.Method, m.Count, acc.Average(), Std(acc), f1.Average(), Std(f1),
                 first.GetProperty("parameters").GetInt64(), first.GetProperty("macs_per_window").GetInt64(), m.Average(x => x.GetProperty("latency_ms_per_window").GetDouble()),
                 finished.Average(EpochSeconds), teacher.Count > 0 ? teacher.Average(t => t.acc) : null, teacher.Count > 0 ? teacher.Average(t => t.f1) : null,
-                deltas.Length > 0 ? new PairedDelta(deltas.Average(), Std(deltas), deltas.Length, deltas.Count(d => d >= 0)) : null, PerClassF1(m)));
+                PairedDelta.Of(deltas), PerClassF1(m), PairedDelta.Of(vsReference)));
         }
         return rows;
     }
@@ -113,15 +129,22 @@ public sealed class ExperimentTable(ExperimentGrid grid, string outDir)
         var md = new StringBuilder();
         md.AppendLine($"# {grid.Name}").AppendLine();
         md.AppendLine("Test-subject accuracy and macro-F1 (%), mean ± std over seeds; size and latency of the model of the row (the student, or the teacher in teacher rows). "
-            + "Δ F1 vs alone: the distilled student's macro-F1 minus the student alone's, paired by seed (mean ± std), and on how many seeds it is ≥ the student alone.").AppendLine();
-        md.AppendLine("| dataset | teacher | student | method | seeds | accuracy | macro-F1 | Δ F1 vs alone | params | MACs/window | latency ms/window | s/cell | co-trained teacher acc / F1 |");
-        md.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            + "Δ F1 vs alone: the distilled student's macro-F1 minus the student alone's, paired by seed (mean ± std), on how many seeds it is ≥ the student alone, "
+            + "and the 95 % confidence interval of the mean difference (Student t over the pairs; one that holds 0 does not tell the two apart)"
+            + (grid.CompareTo is { } refArm ? $". Δ F1 vs {refArm}: the same against the {refArm} cells of the same teacher, student and seed." : ".")).AppendLine();
+        var refColumn = grid.CompareTo is { } c ? $" Δ F1 vs {c} |" : "";
+        md.AppendLine($"| dataset | teacher | student | method | seeds | accuracy | macro-F1 | Δ F1 vs alone |{refColumn} params | MACs/window | latency ms/window | s/cell | co-trained teacher acc / F1 |");
+        md.AppendLine($"|---|---|---|---|---:|---:|---:|---:|{(refColumn.Length > 0 ? "---:|" : "")}---:|---:|---:|---:|---:|");
         var csv = new StringBuilder("dataset,teacher,student,method,seeds,accuracy_mean,accuracy_std,macro_f1_mean,macro_f1_std,parameters,macs_per_window,latency_ms_per_window,seconds_per_cell,cotrained_teacher_accuracy,cotrained_teacher_macro_f1,"
-            + "macro_f1_vs_alone_mean,macro_f1_vs_alone_std,vs_alone_pairs,vs_alone_at_least\n");
+            + "macro_f1_vs_alone_mean,macro_f1_vs_alone_std,vs_alone_pairs,vs_alone_at_least,macro_f1_vs_alone_ci95"
+            + (refColumn.Length > 0 ? ",macro_f1_vs_reference_mean,macro_f1_vs_reference_std,vs_reference_pairs,vs_reference_at_least,macro_f1_vs_reference_ci95" : "") + "\n");
+        static string Csv(PairedDelta? d) => d == null ? ",,,," : string.Create(CultureInfo.InvariantCulture, $"{d.Mean:R},{d.Std:R},{d.Pairs},{d.AtLeast},{(double.IsNaN(d.Ci95) ? "" : d.Ci95.ToString("R", CultureInfo.InvariantCulture))}");
         foreach (var r in rows)
         {
-            md.AppendLine(string.Create(inv, $"| {r.Dataset} | {r.Teacher} | {r.Student} | {r.Method} | {r.Seeds} | {100 * r.AccMean:F2} ± {100 * r.AccStd:F2} | {100 * r.F1Mean:F2} ± {100 * r.F1Std:F2} | {(r.VsAlone is { } d ? $"{100 * d.Mean:+0.00;-0.00} ± {100 * d.Std:F2} ({d.AtLeast}/{d.Pairs})" : "-")} | {r.Parameters:N0} | {r.Macs:N0} | {r.LatencyMs:F3} | {r.CellSeconds:F0} | {(r.TeacherAcc is { } ta ? $"{100 * ta:F2} / {100 * r.TeacherF1!.Value:F2}" : "-")} |"));
-            csv.AppendLine(string.Create(inv, $"{r.Dataset},{r.Teacher},{r.Student},{r.Method},{r.Seeds},{r.AccMean:R},{r.AccStd:R},{r.F1Mean:R},{r.F1Std:R},{r.Parameters},{r.Macs},{r.LatencyMs:R},{r.CellSeconds:R},{r.TeacherAcc?.ToString("R", inv)},{r.TeacherF1?.ToString("R", inv)},{r.VsAlone?.Mean.ToString("R", inv)},{r.VsAlone?.Std.ToString("R", inv)},{r.VsAlone?.Pairs},{r.VsAlone?.AtLeast}"));
+            var vsRef = refColumn.Length > 0 ? $" {r.VsReference?.Show() ?? "-"} |" : "";
+            md.AppendLine(string.Create(inv, $"| {r.Dataset} | {r.Teacher} | {r.Student} | {r.Method} | {r.Seeds} | {100 * r.AccMean:F2} ± {100 * r.AccStd:F2} | {100 * r.F1Mean:F2} ± {100 * r.F1Std:F2} | {r.VsAlone?.Show() ?? "-"} |{vsRef} {r.Parameters:N0} | {r.Macs:N0} | {r.LatencyMs:F3} | {r.CellSeconds:F0} | {(r.TeacherAcc is { } ta ? $"{100 * ta:F2} / {100 * r.TeacherF1!.Value:F2}" : "-")} |"));
+            csv.AppendLine(string.Create(inv, $"{r.Dataset},{r.Teacher},{r.Student},{r.Method},{r.Seeds},{r.AccMean:R},{r.AccStd:R},{r.F1Mean:R},{r.F1Std:R},{r.Parameters},{r.Macs},{r.LatencyMs:R},{r.CellSeconds:R},{r.TeacherAcc?.ToString("R", inv)},{r.TeacherF1?.ToString("R", inv)},{Csv(r.VsAlone)}")
+                + (refColumn.Length > 0 ? "," + Csv(r.VsReference) : ""));
         }
         // the grid's cost, for the issue's "finishes in a time you state": every finished cell's epochs, one after another
         // (a row's mean times its seeds gives back its cells' sum: no log is read again)

@@ -299,6 +299,57 @@ public sealed class ExperimentGridTests
     }
 
     [Fact]
+    public void CompareToPairsEveryOtherArmWithTheReferenceArmOfTheSameSeed()
+    {
+        using var dir = new TempDir();
+        var gridFile = dir.Sub("grid.json");
+        File.WriteAllText(gridFile, """
+            { "name": "vs-kd", "datasets": ["hapt"], "pairs": [{ "teacher": "runs/t", "student": "mlp" }], "methods": ["kd", "hmkd"],
+              "seeds": [1, 2, 3], "train_teachers": false, "compare_to": "kd" }
+            """);
+        var runner = new ExperimentRunner(ExperimentGrid.Load(gridFile), new ExperimentRunner.Settings { Out = dir.Sub("out") }, TextWriter.Null, TextWriter.Null);
+        var cells = runner.Cells();
+        // hmkd − kd per seed: +0.03, +0.01, −0.01 (mean +0.01, std 0.02); hmkd − alone: +0.05, +0.02, +0.04
+        var f1 = new Dictionary<(string, ulong), double>
+        {
+            [("alone", 1)] = 0.70, [("alone", 2)] = 0.75, [("alone", 3)] = 0.72,
+            [("kd", 1)] = 0.72, [("kd", 2)] = 0.76, [("kd", 3)] = 0.77,
+            [("hmkd", 1)] = 0.75, [("hmkd", 2)] = 0.77, [("hmkd", 3)] = 0.76,
+        };
+        foreach (var c in cells)
+        {
+            Directory.CreateDirectory(c.Dir);
+            File.WriteAllText(Path.Combine(c.Dir, "metrics.json"), string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $$"""{ "accuracy": 0.9, "macro_f1": {{f1[(c.Method, c.Seed)]}}, "parameters": 10, "macs_per_window": 100, "latency_ms_per_window": 0.1 }"""));
+        }
+        var rows = runner.Rows(cells);
+        Assert.Null(rows.Single(r => r.Method == "kd").VsReference);      // the reference itself
+        Assert.Null(rows.Single(r => r.Method == "alone").VsReference);
+        var hmkd = rows.Single(r => r.Method == "hmkd").VsReference!;
+        Assert.Equal(3, hmkd.Pairs);
+        Assert.Equal(2, hmkd.AtLeast);
+        Assert.Equal(0.01, hmkd.Mean, 9);
+        Assert.Equal(0.02, hmkd.Std, 9);
+        Assert.Equal(4.30265273 * 0.02 / Math.Sqrt(3), hmkd.Ci95, 7);    // t(0.975, 2) = 4.3027
+        Assert.Equal(0.11 / 3, rows.Single(r => r.Method == "hmkd").VsAlone!.Mean, 9);
+
+        runner.WriteTable(cells);
+        var md = File.ReadAllText(Path.Combine(dir.Sub("out"), "results.md"));
+        Assert.Contains("| Δ F1 vs alone | Δ F1 vs kd |", md);
+        Assert.Contains("| +1.00 ± 2.00 (2/3) [-3.97, +5.97] |", md);
+        var csv = File.ReadAllLines(Path.Combine(dir.Sub("out"), "results.csv"));
+        var header = csv[0].Split(',');
+        Assert.All(csv, l => Assert.Equal(header.Length, l.Split(',').Length));
+        var line = csv.Single(l => l.Contains(",hmkd,")).Split(',');
+        Assert.Equal("3", line[Array.IndexOf(header, "vs_reference_pairs")]);
+        Assert.Equal(0.01, double.Parse(line[Array.IndexOf(header, "macro_f1_vs_reference_mean")], System.Globalization.CultureInfo.InvariantCulture), 9);
+
+        File.WriteAllText(gridFile, File.ReadAllText(gridFile).Replace("\"compare_to\": \"kd\"", "\"compare_to\": \"dkd\""));
+        var e = Assert.Throws<InvalidDataException>(() => ExperimentGrid.Load(gridFile));
+        Assert.Contains("\"compare_to\": 'dkd' is not one of the grid's methods or variants (kd, hmkd)", e.Message);
+    }
+
+    [Fact]
     public void TablePairsEachDistilledSeedWithTheStudentAloneOfTheSameSeed()
     {
         using var dir = new TempDir();
@@ -333,7 +384,9 @@ public sealed class ExperimentGridTests
         Assert.Equal(Math.Sqrt(2 * 0.015 * 0.015), kd.VsAlone.Std, 9);     // std of (+0.02, -0.01), n - 1 = 1
         runner.WriteTable(cells);
         var md = File.ReadAllText(Path.Combine(dir.Sub("out"), "results.md"));
-        Assert.Contains("| +0.50 ± 2.12 (1/2) |", md);
+        // two pairs: the 95 % interval is ± t(0.975, 1) · std / √2 = ± 12.706 · 0.015 = ± 0.1906
+        Assert.Equal(12.7062047 * 0.015, kd.VsAlone.Ci95, 6);
+        Assert.Contains("| +0.50 ± 2.12 (1/2) [-18.56, +19.56] |", md);
         var csv = File.ReadAllLines(Path.Combine(dir.Sub("out"), "results.csv"));
         var header = csv[0].Split(',');
         var kdLine = csv.Single(l => l.Contains(",kd,")).Split(',');
