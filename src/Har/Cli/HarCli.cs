@@ -68,6 +68,7 @@ public static class HarCli
         root.Subcommands.Add(DataCommands.Build(stdout, stderr));
         foreach (var c in TrainCommands.Build(stdout, stderr)) root.Subcommands.Add(c);
         foreach (var c in DistillCommands.Build(stdout, stderr)) root.Subcommands.Add(c);
+        root.Subcommands.Add(PredictCommand.Build(stdout, stderr));
         return root;
     }
 

@@ -21,6 +21,9 @@ public sealed record DatasetInfo
     /// <summary>Split rule, in words.</summary>
     public required string SplitRule { get; init; }
     public required Func<string, DataOptions, RawDataset> Loader { get; init; }
+    /// <summary>Samples per second of the windows the loader gives (after any decimation; the loader's own constant);
+    /// null for feature tables. What `har predict` expects a recording at.</summary>
+    public double? SampleRateHz { get; init; }
     /// <summary>Whether windows are cut by the loader (window/stride options apply) and cached.</summary>
     public bool Windowed { get; init; } = true;
     public bool Cached { get; init; } = true;
@@ -50,6 +53,7 @@ public static class DatasetCatalog
         Licence = "distributed AS-IS; commercial use prohibited (README.txt)",
         MarkerFile = "activity_labels.txt",
         SplitRule = "official split: 21 train subjects / 9 test subjects (2, 4, 9, 10, 12, 13, 18, 20, 24); validation carved from train subjects",
+        SampleRateHz = UciHarLoader.RateHz,
         Loader = UciHarLoader.Load,
         Facts = [("windows_train", 7352), ("windows_test", 2947), ("subjects_train", 21), ("subjects_test", 9)],
     };
@@ -66,6 +70,7 @@ public static class DatasetCatalog
         Licence = "distributed AS-IS; commercial use prohibited (README.txt)",
         MarkerFile = "RawData/labels.txt",
         SplitRule = "subjects of Train/subject_id_train.txt (21) / Test/subject_id_test.txt (9); validation carved from train subjects",
+        SampleRateHz = HaptLoader.RateHz,
         Loader = HaptLoader.Load,
         Facts = [("raw_samples_per_sensor", 1_122_772), ("experiments", 61), ("users", 30), ("label_segments", 1214)],
     };
@@ -82,6 +87,7 @@ public static class DatasetCatalog
         Licence = "none stated in Readme.txt",
         MarkerFile = "Subject1/a1t1.mat",
         SplitRule = "subjects 1-10 train, 11-12 validation, 13-14 test",
+        SampleRateHz = UscHadLoader.RateHz,
         Loader = UscHadLoader.Load,
         Facts = [("trials", 840), ("subjects", 14), ("raw_samples_100hz", 2_811_490)],
     };
@@ -98,6 +104,7 @@ public static class DatasetCatalog
         Licence = "see readme.txt (include it when sharing the data)",
         MarkerFile = WisdmLoader.RawFileName,
         SplitRule = "users 1-28 train, 29-36 test; validation carved from train users",
+        SampleRateHz = WisdmLoader.RateHz,
         Loader = WisdmLoader.Load,
     };
 

@@ -10,6 +10,9 @@ namespace HarFromScratch.Har.Data;
 /// </summary>
 public static partial class HaptLoader
 {
+    /// <summary>The phone's sampling rate (Hz): the windows are cut at it.</summary>
+    public const double RateHz = 50;
+
     public static readonly string[] Channels = ["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"];
 
     [GeneratedRegex(@"^acc_exp(\d+)_user(\d+)\.txt(\.gz)?$")]
@@ -172,7 +175,7 @@ public static partial class HaptLoader
             Name = "hapt",
             ChannelNames = Channels,
             ClassNames = classes,
-            SamplingRateHz = 50,
+            SamplingRateHz = RateHz,
             Train = trainSet,
             Test = testSet,
             Counters =

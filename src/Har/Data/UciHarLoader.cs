@@ -14,6 +14,7 @@ public static class UciHarLoader
     ];
 
     public const int WindowLength = 128;
+    public const double RateHz = 50;
 
     public static RawDataset Load(string root, DataOptions options)
     {
@@ -30,7 +31,7 @@ public static class UciHarLoader
             Name = "uci-har",
             ChannelNames = Signals,
             ClassNames = classes,
-            SamplingRateHz = 50,
+            SamplingRateHz = RateHz,
             Train = train,
             Test = test,
             Counters =

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using HarFromScratch.Engine.Devices;
+using HarFromScratch.Engine.IO;
+using HarFromScratch.Engine.Random;
+using HarFromScratch.Har.Data;
+using HarFromScratch.Har.Training;
+
+namespace HarFromScratch.Har.Cli;
+
+/// <summary>`har predict`: a trained run classifies a new recording, window by window.</summary>
+public static class PredictCommand
+{
+    public static Command Build(TextWriter stdout, TextWriter stderr)
+    {
+        var run = new Option<string>("--run") { Description = "Run folder written by har train or har distill", Required = true };
+        var input = new Option<string>("--input")
+        {
+            Description = "Recording: a text table (comma, semicolon, tab or space separated; .gz allowed), one row per sample at the rate the model was trained at; "
+                + "a header row names the model's channels in any order (other columns are ignored), without one the columns are the model's channels in order",
+            Required = true,
+        };
+        var output = new Option<string?>("--out") { Description = "CSV file for the per-window predictions (default: standard output)" };
+        var stride = new Option<int?>("--stride") { Description = "Samples between window starts (default: the run's stride)" };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "best or last", DefaultValueFactory = _ => "best" };
+        checkpoint.AcceptOnlyFromAmong("best", "last");
+        var cmd = new Command("predict", "Classify a recording with a trained run: the activity and class probabilities of each window (CSV), and a summary")
+            { run, input, output, stride, checkpoint, TrainCommands.DeviceOption };
+        cmd.SetAction(p => HarCli.Guard(stderr, () =>
+        {
+            var files = new RunFiles(p.GetValue(run)!);
+            var config = files.ReadConfig();
+            var info = DatasetCatalog.Find(config.Train.Dataset);
+            if (info.SampleRateHz is not { } rate)
+                throw new HarDataException($"{files.Config}: the run was trained on {info.Name}, a table of features rather than sensor windows; har predict classifies recordings");
+            int step = p.GetValue(stride) ?? config.Data.Stride;
+            if (step < 1) throw new ArgumentException($"--stride must be at least 1, got {step}");
+            var device = Device.Get(p.GetValue(TrainCommands.DeviceOption)!);
+            var model = Distillation.SmlDist.HeadSearchModel.CreateAny(config.Model, new Rng(config.Train.Seed), device);
+            var ck = p.GetValue(checkpoint) == "last" ? files.Last : files.Best;
+            if (!File.Exists(ck)) throw new FileNotFoundException($"{ck}: not found (has the run finished an epoch?)");
+            RunFiles.LoadModelTensors(ck, model);
+
+            var path = p.GetValue(input)!;
+            var samples = RecordingReader.Read(path, config.ChannelNames, out int count);
+            var windows = Predictor.Windows(samples, count, config.ChannelNames.Length, model.Spec.Length, step, config.Stats, path);
+            var prob = Predictor.Probabilities(model, windows);
+
+            int k = config.ClassNames.Length;
+            var inv = CultureInfo.InvariantCulture;
+            var csv = new StringBuilder("window,start_sample,end_sample,start_s,end_s,activity,confidence");
+            foreach (var c in config.ClassNames) csv.Append(",p_").Append(c);
+            csv.Append('\n');
+            var perClass = new int[k];
+            for (int w = 0; w < windows.Count; w++)
+            {
+                var pw = prob.AsSpan(w * k, k);
+                int best = 0;
+                for (int c = 1; c < k; c++) if (pw[c] > pw[best]) best = c;
+                perClass[best]++;
+                long start = (long)w * step, end = start + model.Spec.Length;
+                csv.Append(string.Create(inv, $"{w},{start},{end},{start / rate:0.###},{end / rate:0.###},{config.ClassNames[best]},{pw[best]:0.####}"));
+                foreach (var v in pw) csv.Append(',').Append(v.ToString("0.####", inv));
+                csv.Append('\n');
+            }
+            var outPath = p.GetValue(output);
+            if (outPath != null) AtomicFile.WriteAllText(outPath, csv.ToString());
+            else stdout.Write(csv.ToString());
+
+            // the summary goes where it does not mix with the CSV
+            var summary = outPath != null ? stdout : stderr;
+            int covered = (windows.Count - 1) * step + model.Spec.Length;
+            summary.WriteLine(string.Create(inv, $"{path}: {count} samples ({count / rate:0.#} s at {rate:0.##} Hz), {windows.Count} windows of {model.Spec.Length} every {step} samples")
+                + (covered < count ? $"; the last {count - covered} samples fill no window" : ""));
+            for (int c = 0; c < k; c++)
+                if (perClass[c] > 0) summary.WriteLine(string.Create(inv, $"  {config.ClassNames[c],-22} {perClass[c],6} windows ({100.0 * perClass[c] / windows.Count:F1} %)"));
+            if (outPath != null) summary.WriteLine($"wrote {Path.GetFullPath(outPath)}");
+            return 0;
+        }));
+        return cmd;
+    }
+}

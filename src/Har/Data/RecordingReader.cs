@@ -1,0 +1,89 @@
+using System.Text;
+
+namespace HarFromScratch.Har.Data;
+
+/// <summary>
+/// A recording to classify (`har predict`): a text table with one row per sample, at the rate the model was trained
+/// at. Fields are separated by commas, semicolons, tabs or spaces (decided by the first row); lines that start with
+/// '#' are comments; the file may be gzipped (.gz). A first row with a field that is not a number is a header: its
+/// names pick the model's channels, in any order, and other columns (a timestamp, a label) are ignored. Without a
+/// header the table must hold exactly the model's channels, in the model's order.
+/// </summary>
+public static class RecordingReader
+{
+    /// <summary>The samples, sample-major (<c>[t * C + c]</c>, C = channels.Count), and how many rows there were.</summary>
+    public static float[] Read(string path, IReadOnlyList<string> channels, out int samples)
+    {
+        var data = TextParse.ReadAll(path);
+        int pos = 0;
+        long lineNo = 0;
+        char? sep = null;
+        int[]? columnOf = null;      // the file's column of each model channel
+        int fields = -1;             // fields per row, fixed by the first row
+        var values = new List<float>(1 << 16);
+        samples = 0;
+        var row = new List<string>();
+        while (TextParse.NextLine(data, ref pos, out var line))
+        {
+            lineNo++;
+            if (TextParse.IsBlank(line) || line.TrimStart(" \t"u8)[0] == (byte)'#') continue;
+            sep ??= line.Contains((byte)',') ? ',' : line.Contains((byte)';') ? ';' : ' ';
+            Split(line, sep.Value, row);
+            if (columnOf == null)
+            {
+                fields = row.Count;
+                bool header = row.Any(f => !TextParse.TryFloat(Encoding.ASCII.GetBytes(f), out _));
+                columnOf = header ? MapHeader(row, channels, path, lineNo) : NoHeader(row.Count, channels, path, lineNo);
+                if (header) continue;
+            }
+            if (row.Count != fields)
+                throw new HarDataException($"{row.Count} fields where the first row has {fields}", path, lineNo);
+            foreach (int col in columnOf)
+            {
+                if (!TextParse.TryFloat(Encoding.ASCII.GetBytes(row[col]), out var v))
+                    throw new HarDataException($"column {col + 1} (channel {channels[Array.IndexOf(columnOf, col)]}): expected a finite number, found '{Show(row[col])}'", path, lineNo);
+                values.Add(v);
+            }
+            samples++;
+        }
+        if (samples == 0) throw new HarDataException($"no samples: expected rows of the channels {string.Join(", ", channels)}", path);
+        return [.. values];
+    }
+
+    private static int[] MapHeader(List<string> header, IReadOnlyList<string> channels, string path, long lineNo)
+    {
+        var names = header.Select(h => h.Trim()).ToList();
+        var columnOf = new int[channels.Count];
+        var missing = new List<string>();
+        for (int c = 0; c < channels.Count; c++)
+        {
+            var hits = Enumerable.Range(0, names.Count).Where(i => string.Equals(names[i], channels[c], StringComparison.OrdinalIgnoreCase)).ToList();
+            if (hits.Count > 1) throw new HarDataException($"the header names channel '{channels[c]}' {hits.Count} times (columns {string.Join(", ", hits.Select(i => i + 1))})", path, lineNo);
+            if (hits.Count == 0) missing.Add(channels[c]);
+            else columnOf[c] = hits[0];
+        }
+        if (missing.Count > 0)
+            throw new HarDataException($"the header has no column for the model's channel{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)}; "
+                + $"the model reads {string.Join(", ", channels)}; the header has {string.Join(", ", names.Select(Show))}", path, lineNo);
+        return columnOf;
+    }
+
+    private static int[] NoHeader(int fields, IReadOnlyList<string> channels, string path, long lineNo)
+    {
+        if (fields != channels.Count)
+            throw new HarDataException($"{fields} columns and no header; without a header the columns must be the model's {channels.Count} channels "
+                + $"in order ({string.Join(", ", channels)}), or give a header row that names them", path, lineNo);
+        return Enumerable.Range(0, fields).ToArray();
+    }
+
+    /// <summary>A row's fields: split at the separator (at runs of spaces and tabs for ' '), trimmed, quotes removed.</summary>
+    private static void Split(ReadOnlySpan<byte> line, char sep, List<string> row)
+    {
+        row.Clear();
+        var text = Encoding.Latin1.GetString(line);
+        var parts = sep == ' ' ? text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries) : text.Split(sep);
+        foreach (var p in parts) row.Add(p.Trim().Trim('"'));
+    }
+
+    private static string Show(string s) => TextParse.Show(Encoding.Latin1.GetBytes(s));
+}

@@ -1,0 +1,47 @@
+using HarFromScratch.Engine.Autograd;
+using HarFromScratch.Engine.Tensors;
+using HarFromScratch.Har.Data;
+using HarFromScratch.Har.Models;
+
+namespace HarFromScratch.Har.Training;
+
+/// <summary>Class probabilities of windows without labels (`har predict`), in eval mode without gradients.</summary>
+public static class Predictor
+{
+    /// <summary>The softmax of the model's logits for each window of the set, row-major [windows, classes].</summary>
+    public static float[] Probabilities(HarModel model, WindowSet set, int batchSize = 256)
+    {
+        bool wasTraining = model.Training;
+        model.Eval();
+        try
+        {
+            int per = set.Channels * set.Time, classes = model.Spec.Classes;
+            var p = new float[(long)set.Count * classes];
+            for (int start = 0; start < set.Count; start += batchSize)
+            {
+                int n = Math.Min(batchSize, set.Count - start);
+                using var scope = TensorScope.Begin();
+                using var ng = GradMode.NoGrad();
+                var x = Tensor.FromArray(set.X.AsSpan(start * per, n * per).ToArray(), [n, set.Channels, set.Time], model.Device);
+                model.Forward(x).Softmax(-1).ToArray().CopyTo(p, (long)start * classes);
+            }
+            return p;
+        }
+        finally { model.Train(wasTraining); }
+    }
+
+    /// <summary>
+    /// Cuts a sample-major recording ([t * C + c]) into the model's windows ([C, T] each, as the loaders cut them) and
+    /// normalises them with the run's training statistics. The tail shorter than a window is left out.
+    /// </summary>
+    public static WindowSet Windows(float[] samples, int count, int channels, int length, int stride, ChannelStats? stats, string source)
+    {
+        if (count < length)
+            throw new HarDataException($"{count} samples, fewer than one window of {length}: the model classifies windows of {length} samples", source);
+        var b = new WindowBuilder(channels, length, WindowBuilder.WindowCount(count, length, stride));
+        for (int start = 0; start + length <= count; start += stride) b.Add(samples, start, label: 0, subject: 0);
+        var set = b.Build();
+        stats?.Apply(set);
+        return set;
+    }
+}

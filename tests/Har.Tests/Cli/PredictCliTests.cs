@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.IO.Compression;
+using HarFromScratch.Engine.Autograd;
+using HarFromScratch.Engine.Devices;
+using HarFromScratch.Engine.Random;
+using HarFromScratch.Engine.Tensors;
+using HarFromScratch.Har.Distillation.SmlDist;
+using HarFromScratch.Har.Tests.Data;
+using HarFromScratch.Har.Training;
+
+using static HarFromScratch.Har.Tests.Cli.CliRunner;
+
+namespace HarFromScratch.Har.Tests.Cli;
+
+/// <summary>A briefly trained HAPT run and experiment 1's first raw samples, shared by the tests of `har predict`.</summary>
+public sealed class PredictFixture : IDisposable
+{
+    public TempDir Dir { get; } = new();
+    public string Run { get; }
+    public const int Samples = 1000;
+
+    /// <summary>Experiment 1's first samples, rows of acc_x, acc_y, acc_z, gyro_x, gyro_y, gyro_z (the model's channel order).</summary>
+    public double[][] Rows { get; }
+
+    public PredictFixture()
+    {
+        Run = Path.Combine(Dir.Path, "run");
+        var (code, o, e) = RunHar("train", "--dataset", "hapt", "--model", "mlp", "--epochs", "1", "--max-batches", "3", "--batch", "32",
+            "--out", Run, "--data", TestData.Root, "--cache", Path.Combine(Dir.Path, "cache"), "--seed", "1");
+        Assert.True(code == 0, o + e);
+        static double[][] Read(string file) => ReadGz(Path.Combine(TestData.Dataset("HAPT"), "RawData", file)).Take(Samples)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToArray();
+        var acc = Read("acc_exp01_user01.txt.gz");
+        var gyro = Read("gyro_exp01_user01.txt.gz");
+        Rows = acc.Zip(gyro, (a, g) => a.Concat(g).ToArray()).ToArray();
+    }
+
+    public void Dispose() => Dir.Dispose();
+
+    private static IEnumerable<string> ReadGz(string path)
+    {
+        using var r = new StreamReader(new GZipStream(File.OpenRead(path), CompressionMode.Decompress));
+        while (r.ReadLine() is { } l) yield return l;
+    }
+}
+
+/// <summary>`har predict` on a real HAPT recording (experiment 1's raw accelerometer and gyroscope) with a briefly trained run.</summary>
+public sealed class PredictCliTests(PredictFixture fx) : IClassFixture<PredictFixture>
+{
+    private readonly TempDir _dir = fx.Dir;
+    private readonly string _run = fx.Run;
+    private readonly double[][] _rows = fx.Rows;
+
+    private string Write(string name, IEnumerable<string> lines) { var p = Path.Combine(_dir.Path, name); File.WriteAllLines(p, lines); return p; }
+
+    private static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    private static List<string[]> Csv(string path) => File.ReadAllLines(path).Select(l => l.Split(',')).ToList();
+
+    [Fact]
+    public void PredictionsAreTheModelsSoftmaxOnTheRunsNormalisedWindows()
+    {
+        // header in another order than the model's, with a timestamp and a text column the model does not read
+        var input = Write("rec.csv", ["time,gyro_z,acc_x,GYRO_X,acc_y,gyro_y,acc_z,comment",
+            .. _rows.Select((r, t) => $"{t * 0.02:F2},{F(r[5])},{F(r[0])},{F(r[3])},{F(r[1])},{F(r[4])},{F(r[2])},walking?")]);
+        var outCsv = Path.Combine(_dir.Path, "pred.csv");
+        var (code, o, e) = RunHar("predict", "--run", _run, "--input", input, "--out", outCsv);
+        Assert.True(code == 0, o + e);
+        Assert.Contains("1000 samples (20 s at 50 Hz), 14 windows of 128 every 64 samples; the last 40 samples fill no window", o);
+
+        var rows = Csv(outCsv);
+        var header = rows[0];
+        Assert.Equal(["window", "start_sample", "end_sample", "start_s", "end_s", "activity", "confidence", "p_WALKING"], header.Take(8));
+        Assert.Equal(7 + 12, header.Length);
+        Assert.Equal(1 + 14, rows.Count);
+        Assert.Equal(["13", "832", "960", "16.64", "19.2"], rows[14].Take(5));
+
+        // the same computed here: windows transposed to (C, T) by hand, z-scored with the run's statistics, softmax of the logits
+        var config = new RunFiles(_run).ReadConfig();
+        var model = HeadSearchModel.CreateAny(config.Model, new Rng(1), Device.Get("cpu"));
+        RunFiles.LoadModelTensors(new RunFiles(_run).Best, model);
+        model.Eval();
+        var x = new float[14 * 6 * 128];
+        for (int w = 0; w < 14; w++)
+            for (int c = 0; c < 6; c++)
+                for (int t = 0; t < 128; t++)
+                    x[(w * 6 + c) * 128 + t] = (float)((_rows[w * 64 + t][c] - config.Stats!.Mean[c]) / config.Stats.Std[c]);
+        float[] p;
+        using (TensorScope.Begin())
+        using (GradMode.NoGrad())
+            p = model.Forward(Tensor.FromArray(x, [14, 6, 128], model.Device)).Softmax(-1).ToArray();
+        for (int w = 0; w < 14; w++)
+        {
+            var pw = p.AsSpan(w * 12, 12).ToArray();
+            int best = Array.IndexOf(pw, pw.Max());
+            Assert.Equal(config.ClassNames[best], rows[w + 1][5]);
+            for (int c = 0; c < 12; c++) Assert.Equal(pw[c], double.Parse(rows[w + 1][7 + c], CultureInfo.InvariantCulture), 4);
+            Assert.Equal(1.0, rows[w + 1].Skip(7).Sum(v => double.Parse(v, CultureInfo.InvariantCulture)), 3);
+        }
+
+        // no header: the columns in the model's order, space separated, gives the same predictions; --stride changes the windows
+        var plain = Write("rec.txt", ["# experiment 1, user 1", .. _rows.Select(r => string.Join(' ', r.Select(F)))]);
+        (code, o, e) = RunHar("predict", "--run", _run, "--input", plain);
+        Assert.True(code == 0, o + e);
+        Assert.Equal(File.ReadAllText(outCsv), o);
+        Assert.Contains("14 windows", e);   // the summary goes to standard error when the CSV goes to standard output
+        (code, o, _) = RunHar("predict", "--run", _run, "--input", plain, "--stride", "128");
+        Assert.Equal(0, code);
+        Assert.Equal(1 + 7, o.TrimEnd('\n').Split('\n').Length);
+    }
+
+    [Fact]
+    public void BadRecordingsGetAnErrorNamingTheFileLineAndChannel()
+    {
+        string Rows(int n) => string.Join('\n', _rows.Take(n).Select(r => string.Join(',', r.Select(F))));
+        var missing = Write("missing.csv", ["acc_x,acc_y,acc_z,gyro_x,gyro_y", .. _rows.Select(r => string.Join(',', r.Take(5).Select(F)))]);
+        var (code, _, e) = RunHar("predict", "--run", _run, "--input", missing);
+        Assert.Equal(2, code);
+        Assert.Contains($"{missing}:1: the header has no column for the model's channel gyro_z", e);
+        Assert.Contains("the header has acc_x, acc_y, acc_z, gyro_x, gyro_y", e);
+
+        var bad = Write("bad.csv", [.. Rows(200).Split('\n').Select((l, i) => i == 150 ? l.Replace(l.Split(',')[4], "NaN?") : l)]);
+        (code, _, e) = RunHar("predict", "--run", _run, "--input", bad);
+        Assert.Equal(2, code);
+        Assert.Contains($"{bad}:151: column 5 (channel gyro_y): expected a finite number, found 'NaN?'", e);
+
+        var columns = Write("columns.csv", [.. _rows.Take(200).Select(r => string.Join(',', r.Take(4).Select(F)))]);
+        (code, _, e) = RunHar("predict", "--run", _run, "--input", columns);
+        Assert.Equal(2, code);
+        Assert.Contains("4 columns and no header", e);
+
+        var ragged = Write("ragged.csv", [.. Rows(200).Split('\n').Select((l, i) => i == 9 ? l + ",1" : l)]);
+        (code, _, e) = RunHar("predict", "--run", _run, "--input", ragged);
+        Assert.Equal(2, code);
+        Assert.Contains($"{ragged}:10: 7 fields where the first row has 6", e);
+
+        var shortRec = Write("short.csv", [Rows(100)]);
+        (code, _, e) = RunHar("predict", "--run", _run, "--input", shortRec);
+        Assert.Equal(2, code);
+        Assert.Contains("100 samples, fewer than one window of 128", e);
+
+        (code, _, e) = RunHar("predict", "--run", _run, "--input", Path.Combine(_dir.Path, "none.csv"));
+        Assert.Equal(2, code);
+        Assert.Contains("none.csv", e);
+    }
+}
