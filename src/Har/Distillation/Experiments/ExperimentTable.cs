@@ -46,8 +46,11 @@ public sealed class ExperimentTable(ExperimentGrid grid, string outDir)
             : new PairedDelta(diffs.Average(), ExperimentTable.Std(diffs), diffs.Length, diffs.Count(d => d >= 0), StudentT.HalfWidth(ExperimentTable.Std(diffs), diffs.Length));
 
         /// <summary>"+0.52 ± 0.80 (3/3) [−1.47, +2.51]" in points of %, the interval left out for one pair.</summary>
-        public string Show() => string.Create(CultureInfo.InvariantCulture, $"{100 * Mean:+0.00;-0.00} ± {100 * Std:F2} ({AtLeast}/{Pairs})")
-            + (double.IsNaN(Ci95) ? "" : string.Create(CultureInfo.InvariantCulture, $" [{100 * (Mean - Ci95):+0.00;-0.00}, {100 * (Mean + Ci95):+0.00;-0.00}]"));
+        public string Show() => string.Create(CultureInfo.InvariantCulture, $"{Signed(Mean)} ± {100 * Std:F2} ({AtLeast}/{Pairs})")
+            + (double.IsNaN(Ci95) ? "" : $" [{Signed(Mean - Ci95)}, {Signed(Mean + Ci95)}]");
+
+        /// <summary>A fraction as signed points of %, rounded first: .NET writes a small negative that rounds to zero as "-+0.00".</summary>
+        private static string Signed(double fraction) => (Math.Round(100 * fraction, 2) + 0.0).ToString("+0.00;-0.00", CultureInfo.InvariantCulture);
     }
 
     /// <summary>A cell's time in epochs: the sum of its log's epoch seconds (a resumed cell's log holds every epoch once).</summary>

@@ -337,6 +337,10 @@ public sealed class ExperimentGridTests
         var md = File.ReadAllText(Path.Combine(dir.Sub("out"), "results.md"));
         Assert.Contains("| Δ F1 vs alone | Δ F1 vs kd |", md);
         Assert.Contains("| +1.00 ± 2.00 (2/3) [-3.97, +5.97] |", md);
+        Assert.DoesNotContain("-+", md);
+        // a difference that rounds to zero is "+0.00", whatever its sign (.NET alone writes a small negative as "-+0.00")
+        Assert.Equal("+0.00 ± 0.00 (0/1)", ExperimentTable.PairedDelta.Of([-1e-7])!.Show());
+        Assert.Equal("-0.50 ± 0.00 (0/2) [-0.50, -0.50]", ExperimentTable.PairedDelta.Of([-0.005, -0.005])!.Show());
         var csv = File.ReadAllLines(Path.Combine(dir.Sub("out"), "results.csv"));
         var header = csv[0].Split(',');
         Assert.All(csv, l => Assert.Equal(header.Length, l.Split(',').Length));
