@@ -15,27 +15,36 @@ public static class Evaluator
 {
     public static EvalResult Evaluate(HarModel model, WindowSet set, IReadOnlyList<string> classNames, int batchSize = 256)
     {
+        var preds = new int[set.Count];
+        double lossSum = 0;
+        ForEachBatch(model, set, batchSize, (logits, start, n) =>
+        {
+            lossSum += Losses.CrossEntropy(logits, set.Labels.AsSpan(start, n).ToArray()).Item() * n;
+            logits.ArgMaxLastAxis().CopyTo(preds, start);
+        });
+        var report = new ClassificationReport(set.Labels, preds, classNames);
+        return new EvalResult(set.Count == 0 ? 0 : lossSum / set.Count, report, preds);
+    }
+
+    /// <summary>
+    /// Runs the model over the set in eval mode without gradients, in fixed-order batches, and hands each batch's
+    /// logits [n, classes] with its first window's index to <paramref name="onBatch"/> (inside the batch's tensor scope).
+    /// </summary>
+    public static void ForEachBatch(HarModel model, WindowSet set, int batchSize, Action<Tensor, int, int> onBatch)
+    {
         bool wasTraining = model.Training;
         model.Eval();
         try
         {
-            var device = model.Device;
-            var preds = new int[set.Count];
-            double lossSum = 0;
             int per = set.Channels * set.Time;
             for (int start = 0; start < set.Count; start += batchSize)
             {
                 int n = Math.Min(batchSize, set.Count - start);
                 using var scope = TensorScope.Begin();
                 using var ng = GradMode.NoGrad();
-                var x = Tensor.FromArray(set.X.AsSpan(start * per, n * per).ToArray(), [n, set.Channels, set.Time], device);
-                var labels = set.Labels.AsSpan(start, n).ToArray();
-                var logits = model.Forward(x);
-                lossSum += Losses.CrossEntropy(logits, labels).Item() * n;
-                logits.ArgMaxLastAxis().CopyTo(preds, start);
+                var x = Tensor.FromArray(set.X.AsSpan(start * per, n * per).ToArray(), [n, set.Channels, set.Time], model.Device);
+                onBatch(model.Forward(x), start, n);
             }
-            var report = new ClassificationReport(set.Labels, preds, classNames);
-            return new EvalResult(set.Count == 0 ? 0 : lossSum / set.Count, report, preds);
         }
         finally { model.Train(wasTraining); }
     }

@@ -1,5 +1,3 @@
-using HarFromScratch.Engine.Autograd;
-using HarFromScratch.Engine.Tensors;
 using HarFromScratch.Har.Data;
 using HarFromScratch.Har.Models;
 
@@ -11,23 +9,10 @@ public static class Predictor
     /// <summary>The softmax of the model's logits for each window of the set, row-major [windows, classes].</summary>
     public static float[] Probabilities(HarModel model, WindowSet set, int batchSize = 256)
     {
-        bool wasTraining = model.Training;
-        model.Eval();
-        try
-        {
-            int per = set.Channels * set.Time, classes = model.Spec.Classes;
-            var p = new float[(long)set.Count * classes];
-            for (int start = 0; start < set.Count; start += batchSize)
-            {
-                int n = Math.Min(batchSize, set.Count - start);
-                using var scope = TensorScope.Begin();
-                using var ng = GradMode.NoGrad();
-                var x = Tensor.FromArray(set.X.AsSpan(start * per, n * per).ToArray(), [n, set.Channels, set.Time], model.Device);
-                model.Forward(x).Softmax(-1).ToArray().CopyTo(p, (long)start * classes);
-            }
-            return p;
-        }
-        finally { model.Train(wasTraining); }
+        int classes = model.Spec.Classes;
+        var p = new float[(long)set.Count * classes];
+        Evaluator.ForEachBatch(model, set, batchSize, (logits, start, _) => logits.Softmax(-1).ToArray().CopyTo(p, (long)start * classes));
+        return p;
     }
 
     /// <summary>
