@@ -73,16 +73,23 @@ public static class Plots
     }
 
     /// <summary>Grouped bar chart with error bars: one group per row label, one bar per series.</summary>
+    /// <summary>The colour of series s of n, one of its own for each: Category10 up to ten series, Category20 beyond, and
+    /// darker shades of Category20 past twenty (a grid with variants easily has more than ten arms).</summary>
+    public static Color SeriesColor(int s, int n)
+    {
+        IPalette palette = n <= 10 ? new ScottPlot.Palettes.Category10() : new ScottPlot.Palettes.Category20();
+        return palette.GetColor(s).Darken(Math.Min(0.75, 0.25 * (s / palette.Colors.Length)));   // GetColor wraps around
+    }
+
     public static void Bars(IReadOnlyList<string> groups, IReadOnlyList<string> series, double[,] mean, double[,] std, string path, string title, string yLabel)
     {
         var plt = new Plot();
-        var palette = new ScottPlot.Palettes.Category10();
         int ns = series.Count;
         for (int s = 0; s < ns; s++)
         {
             var bars = new List<Bar>();
             for (int g = 0; g < groups.Count; g++)
-                bars.Add(new Bar { Position = g * (ns + 1) + s, Value = mean[g, s], Error = std[g, s], FillColor = palette.GetColor(s) });
+                bars.Add(new Bar { Position = g * (ns + 1) + s, Value = mean[g, s], Error = std[g, s], FillColor = SeriesColor(s, ns) });
             plt.Add.Bars(bars).LegendText = series[s];
         }
         plt.Axes.Bottom.SetTicks(Enumerable.Range(0, groups.Count).Select(g => g * (ns + 1) + (ns - 1) / 2.0).ToArray(), groups.ToArray());

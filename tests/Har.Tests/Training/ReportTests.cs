@@ -10,6 +10,16 @@ public class ReportTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("har-report-").FullName;
     public void Dispose() => Directory.Delete(_dir, true);
 
+    [Theory]
+    [InlineData(6)]
+    [InlineData(18)]    // every method and two variants: the bar chart of experiments/hmkd-transformer-mobilenet.json
+    [InlineData(45)]
+    public void EverySeriesOfABarChartHasAColourOfItsOwn(int n)
+    {
+        var colours = Enumerable.Range(0, n).Select(s => Plots.SeriesColor(s, n).ToHex()).ToList();
+        Assert.Equal(n, colours.Distinct().Count());
+    }
+
     [Fact]
     public void WritesJsonMarkdownAndPngs()
     {
