@@ -17,31 +17,39 @@ public static class RecordingReader
         var data = TextParse.ReadAll(path);
         int pos = 0;
         long lineNo = 0;
-        char? sep = null;
+        byte sep = 0;
         int[]? columnOf = null;      // the file's column of each model channel
         int fields = -1;             // fields per row, fixed by the first row
         var values = new List<float>(1 << 16);
         samples = 0;
-        var row = new List<string>();
+        var row = new List<Range>();
         while (TextParse.NextLine(data, ref pos, out var line))
         {
             lineNo++;
             if (TextParse.IsBlank(line) || line.TrimStart(" \t"u8)[0] == (byte)'#') continue;
-            sep ??= line.Contains((byte)',') ? ',' : line.Contains((byte)';') ? ';' : ' ';
-            Split(line, sep.Value, row);
+            if (sep == 0) sep = line.Contains((byte)',') ? (byte)',' : line.Contains((byte)';') ? (byte)';' : (byte)' ';
+            Split(line, sep, row);
             if (columnOf == null)
             {
                 fields = row.Count;
-                bool header = row.Any(f => !TextParse.TryFloat(Encoding.ASCII.GetBytes(f), out _));
-                columnOf = header ? MapHeader(row, channels, path, lineNo) : NoHeader(row.Count, channels, path, lineNo);
+                bool header = false;
+                foreach (var f in row) header |= !TextParse.TryFloat(line[f], out _);
+                if (header)
+                {
+                    var names = new List<string>(row.Count);
+                    foreach (var f in row) names.Add(Encoding.Latin1.GetString(line[f]));
+                    columnOf = MapHeader(names, channels, path, lineNo);
+                }
+                else columnOf = NoHeader(row.Count, channels, path, lineNo);
                 if (header) continue;
             }
             if (row.Count != fields)
                 throw new HarDataException($"{row.Count} fields where the first row has {fields}", path, lineNo);
-            foreach (int col in columnOf)
+            for (int c = 0; c < columnOf.Length; c++)
             {
-                if (!TextParse.TryFloat(Encoding.ASCII.GetBytes(row[col]), out var v))
-                    throw new HarDataException($"column {col + 1} (channel {channels[Array.IndexOf(columnOf, col)]}): expected a finite number, found '{Show(row[col])}'", path, lineNo);
+                var field = line[row[columnOf[c]]];
+                if (!TextParse.TryFloat(field, out var v))
+                    throw new HarDataException($"column {columnOf[c] + 1} (channel {channels[c]}): expected a finite number, found '{TextParse.Show(field)}'", path, lineNo);
                 values.Add(v);
             }
             samples++;
@@ -76,13 +84,27 @@ public static class RecordingReader
         return Enumerable.Range(0, fields).ToArray();
     }
 
-    /// <summary>A row's fields: split at the separator (at runs of spaces and tabs for ' '), trimmed, quotes removed.</summary>
-    private static void Split(ReadOnlySpan<byte> line, char sep, List<string> row)
+    /// <summary>A row's fields as ranges of the line: split at the separator (at runs of spaces and tabs for ' '),
+    /// each trimmed of spaces and surrounding quotes.</summary>
+    private static void Split(ReadOnlySpan<byte> line, byte sep, List<Range> row)
     {
         row.Clear();
-        var text = Encoding.Latin1.GetString(line);
-        var parts = sep == ' ' ? text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries) : text.Split(sep);
-        foreach (var p in parts) row.Add(p.Trim().Trim('"'));
+        int i = 0;
+        while (i <= line.Length)
+        {
+            if (sep == (byte)' ')
+            {
+                while (i < line.Length && line[i] is (byte)' ' or (byte)'\t') i++;
+                if (i == line.Length) break;
+            }
+            int end = i;
+            while (end < line.Length && (sep == (byte)' ' ? line[end] is not ((byte)' ' or (byte)'\t') : line[end] != sep)) end++;
+            int a = i, b = end;
+            while (a < b && line[a] is (byte)' ' or (byte)'\t' or (byte)'"') a++;
+            while (b > a && line[b - 1] is (byte)' ' or (byte)'\t' or (byte)'"') b--;
+            row.Add(a..b);
+            i = end + 1;
+        }
     }
 
     private static string Show(string s) => TextParse.Show(Encoding.Latin1.GetBytes(s));
