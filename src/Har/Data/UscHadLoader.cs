@@ -97,7 +97,7 @@ public static partial class UscHadLoader
         options.Validate();
         var manifest = options.VerifyChecksums ? ChecksumManifest.TryLoad(root) : null;
         var trials = ListTrials(root);
-        var dec = new Decimator(2);
+        var dec = new Resampler(SourceRateHz, RateHz);
         int L = options.WindowLength, S = options.Stride, C = Channels.Length;
         var sets = new WindowSet[trials.Count];
         var samples = new long[trials.Count];

@@ -54,7 +54,7 @@ public sealed class UscHadTests(UscHadFixture fx, ITestOutputHelper output)
         Assert.Equal("walking-forward", m["activity"].Text);
         int n = r.Dims[0];
         // first training window = Subject1/a10t1 (sorted by activity then trial); check a1t1 via its own decimation
-        var dec = new Decimator(2);
+        var dec = new Resampler(100, 50);
         var y = new float[dec.OutputLength(n)];
         dec.Apply(r.Real, 0, 1, n, y, 0, 1);
         // the low-passed signal stays close to a 2-sample running mean of the raw signal for walking
