@@ -22,11 +22,16 @@ public static class PredictCommand
             Required = true,
         };
         var output = new Option<string?>("--out") { Description = "CSV file for the per-window predictions (default: standard output)" };
-        var stride = new Option<int?>("--stride") { Description = "Samples between window starts (default: the run's stride)" };
+        var stride = new Option<int?>("--stride") { Description = "Samples between window starts, at the model's rate (default: the run's stride)" };
+        var rateOption = new Option<double?>("--rate")
+        {
+            Description = "Sample rate of the recording in Hz (default: the rate of the run's dataset); a recording at another rate is resampled "
+                + "to the model's rate with a band-limited (windowed-sinc) filter, as the USC-HAD loader turns 100 Hz into 50 Hz",
+        };
         var checkpoint = new Option<string>("--checkpoint") { Description = "best or last", DefaultValueFactory = _ => "best" };
         checkpoint.AcceptOnlyFromAmong("best", "last");
         var cmd = new Command("predict", "Classify a recording with a trained run: the activity and class probabilities of each window (CSV), and a summary")
-            { run, input, output, stride, checkpoint, TrainCommands.DeviceOption };
+            { run, input, output, rateOption, stride, checkpoint, TrainCommands.DeviceOption };
         cmd.SetAction(p => HarCli.Guard(stderr, () =>
         {
             var files = new RunFiles(p.GetValue(run)!);
@@ -43,8 +48,20 @@ public static class PredictCommand
             RunFiles.LoadModelTensors(ck, model);
 
             var path = p.GetValue(input)!;
-            var samples = RecordingReader.Read(path, config.ChannelNames, out int count);
+            var samples = RecordingReader.Read(path, config.ChannelNames, out int rows);
+            double inRate = p.GetValue(rateOption) ?? rate;
+            Resampler? resampler = null;
+            int count = rows;
+            if (inRate != rate)
+            {
+                try { resampler = new Resampler(inRate, rate); }
+                catch (ArgumentException e) { throw new ArgumentException($"--rate: {e.Message}"); }
+                samples = resampler.ApplyInterleaved(Array.ConvertAll(samples, v => (double)v), config.ChannelNames.Length, rows);
+                count = resampler.OutputLength(rows);
+            }
             var windows = Predictor.Windows(samples, count, config.ChannelNames.Length, model.Spec.Length, step, config.Stats, path);
+            // the CSV names rows of the input file: a window's first and one past its last sample, mapped back through the resampling
+            long Row(long sample) => resampler == null ? sample : (long)Math.Floor(resampler.InputPosition(sample) + 1e-9);
             var prob = Predictor.Probabilities(model, windows);
 
             int k = config.ClassNames.Length;
@@ -60,7 +77,7 @@ public static class PredictCommand
                 for (int c = 1; c < k; c++) if (pw[c] > pw[best]) best = c;
                 perClass[best]++;
                 long start = (long)w * step, end = start + model.Spec.Length;
-                csv.Append(string.Create(inv, $"{w},{start},{end},{start / rate:0.###},{end / rate:0.###},{config.ClassNames[best]},{pw[best]:0.####}"));
+                csv.Append(string.Create(inv, $"{w},{Row(start)},{Row(end - 1) + 1},{start / rate:0.###},{end / rate:0.###},{config.ClassNames[best]},{pw[best]:0.####}"));
                 foreach (var v in pw) csv.Append(',').Append(v.ToString("0.####", inv));
                 csv.Append('\n');
             }
@@ -71,7 +88,9 @@ public static class PredictCommand
             // the summary goes where it does not mix with the CSV
             var summary = outPath != null ? stdout : stderr;
             int covered = (windows.Count - 1) * step + model.Spec.Length;
-            summary.WriteLine(string.Create(inv, $"{path}: {count} samples ({count / rate:0.#} s at {rate:0.##} Hz), {windows.Count} windows of {model.Spec.Length} every {step} samples")
+            summary.WriteLine(string.Create(inv, $"{path}: {rows} samples ({rows / inRate:0.#} s at {inRate:0.###} Hz)")
+                + (resampler != null ? string.Create(inv, $", resampled to {count} at {rate:0.###} Hz") : "")
+                + string.Create(inv, $", {windows.Count} windows of {model.Spec.Length} every {step} samples")
                 + (covered < count ? $"; the last {count - covered} samples fill no window" : ""));
             for (int c = 0; c < k; c++)
                 if (perClass[c] > 0) summary.WriteLine(string.Create(inv, $"  {config.ClassNames[c],-22} {perClass[c],6} windows ({100.0 * perClass[c] / windows.Count:F1} %)"));
