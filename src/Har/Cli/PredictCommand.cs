@@ -22,6 +22,8 @@ public static class PredictCommand
             Required = true,
         };
         var output = new Option<string?>("--out") { Description = "CSV file for the per-window predictions (default: standard output)" };
+        var accUnits = new Option<string?>("--acc-units") { Description = "Unit of the recording's accelerometer channels: g or m/s2 (default: the unit of the run's dataset)" };
+        var gyroUnits = new Option<string?>("--gyro-units") { Description = "Unit of the recording's gyroscope channels: rad/s or deg/s (default: the unit of the run's dataset)" };
         var stride = new Option<int?>("--stride") { Description = "Samples between window starts, at the model's rate (default: the run's stride)" };
         var rateOption = new Option<double?>("--rate")
         {
@@ -31,7 +33,7 @@ public static class PredictCommand
         var checkpoint = new Option<string>("--checkpoint") { Description = "best or last", DefaultValueFactory = _ => "best" };
         checkpoint.AcceptOnlyFromAmong("best", "last");
         var cmd = new Command("predict", "Classify a recording with a trained run: the activity and class probabilities of each window (CSV), and a summary")
-            { run, input, output, rateOption, stride, checkpoint, TrainCommands.DeviceOption };
+            { run, input, output, rateOption, accUnits, gyroUnits, stride, checkpoint, TrainCommands.DeviceOption };
         cmd.SetAction(p => HarCli.Guard(stderr, () =>
         {
             var files = new RunFiles(p.GetValue(run)!);
@@ -49,6 +51,7 @@ public static class PredictCommand
 
             var path = p.GetValue(input)!;
             var samples = RecordingReader.Read(path, config.ChannelNames, out int rows);
+            var conversions = ConvertUnits(samples, config.ChannelNames, info, p.GetValue(accUnits), p.GetValue(gyroUnits));
             double inRate = p.GetValue(rateOption) ?? rate;
             Resampler? resampler = null;
             int count = rows;
@@ -92,11 +95,42 @@ public static class PredictCommand
                 + (resampler != null ? string.Create(inv, $", resampled to {count} at {rate:0.###} Hz") : "")
                 + string.Create(inv, $", {windows.Count} windows of {model.Spec.Length} every {step} samples")
                 + (covered < count ? $"; the last {count - covered} samples fill no window" : ""));
+            foreach (var line in conversions) summary.WriteLine("  " + line);
             for (int c = 0; c < k; c++)
                 if (perClass[c] > 0) summary.WriteLine(string.Create(inv, $"  {config.ClassNames[c],-22} {perClass[c],6} windows ({100.0 * perClass[c] / windows.Count:F1} %)"));
             if (outPath != null) summary.WriteLine($"wrote {Path.GetFullPath(outPath)}");
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// Scales the channels of each quantity given in another unit than the dataset's into the dataset's, in place
+    /// (sample-major samples); returns what was done, one line per quantity.
+    /// </summary>
+    private static List<string> ConvertUnits(float[] samples, string[] channels, DatasetInfo info, string? acc, string? gyro)
+    {
+        var done = new List<string>();
+        foreach (var (given, allowed, option, what) in new[]
+        {
+            (acc, SensorUnits.Acceleration, "--acc-units", "accelerometer"),
+            (gyro, SensorUnits.AngularRate, "--gyro-units", "gyroscope"),
+        })
+        {
+            if (given == null) continue;
+            var from = SensorUnits.Parse(given, allowed, option);
+            var units = info.ChannelUnits ?? throw new ArgumentException($"{option}: the units of {info.Name}'s channels are not known");
+            var scaled = Enumerable.Range(0, channels.Length).Where(c => allowed.Contains(units[c])).ToList();
+            if (scaled.Count == 0) throw new ArgumentException($"{option} {given}: the run's model reads no {what} channel ({string.Join(", ", channels)})");
+            foreach (var group in scaled.GroupBy(c => units[c]))
+            {
+                double f = SensorUnits.Factor(from, group.Key);
+                if (f == 1) continue;
+                for (long i = 0; i < samples.Length; i += channels.Length)
+                    foreach (var c in group) samples[i + c] = (float)(samples[i + c] * f);
+                done.Add($"{string.Join(", ", group.Select(c => channels[c]))}: {from} -> {group.Key} (x {SensorUnits.Show(f)})");
+            }
+        }
+        return done;
     }
 }

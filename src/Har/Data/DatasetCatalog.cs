@@ -24,6 +24,9 @@ public sealed record DatasetInfo
     /// <summary>Samples per second of the windows the loader gives (after any decimation; the loader's own constant);
     /// null for feature tables. What `har predict` expects a recording at.</summary>
     public double? SampleRateHz { get; init; }
+    /// <summary>The unit of each channel of the loader's windows (<see cref="SensorUnits"/>), in channel order; null for
+    /// feature tables. What `har predict` converts a recording to.</summary>
+    public string[]? ChannelUnits { get; init; }
     /// <summary>Whether windows are cut by the loader (window/stride options apply) and cached.</summary>
     public bool Windowed { get; init; } = true;
     public bool Cached { get; init; } = true;
@@ -41,6 +44,8 @@ public sealed record DatasetInfo
 
 public static class DatasetCatalog
 {
+    private static string[] Repeat(string unit, int n) => Enumerable.Repeat(unit, n).ToArray();
+
     public static readonly DatasetInfo UciHar = new()
     {
         Name = "uci-har",
@@ -54,6 +59,7 @@ public static class DatasetCatalog
         MarkerFile = "activity_labels.txt",
         SplitRule = "official split: 21 train subjects / 9 test subjects (2, 4, 9, 10, 12, 13, 18, 20, 24); validation carved from train subjects",
         SampleRateHz = UciHarLoader.RateHz,
+        ChannelUnits = [.. Repeat(SensorUnits.G, 3), .. Repeat(SensorUnits.RadiansPerSecond, 3), .. Repeat(SensorUnits.G, 3)],   // README.txt: accelerations in 'g's, gyroscope in rad/seg
         Loader = UciHarLoader.Load,
         Facts = [("windows_train", 7352), ("windows_test", 2947), ("subjects_train", 21), ("subjects_test", 9)],
     };
@@ -71,6 +77,7 @@ public static class DatasetCatalog
         MarkerFile = "RawData/labels.txt",
         SplitRule = "subjects of Train/subject_id_train.txt (21) / Test/subject_id_test.txt (9); validation carved from train subjects",
         SampleRateHz = HaptLoader.RateHz,
+        ChannelUnits = [.. Repeat(SensorUnits.G, 3), .. Repeat(SensorUnits.RadiansPerSecond, 3)],   // README.txt: accelerations in 'g's, gyroscope in rad/seg
         Loader = HaptLoader.Load,
         Facts = [("raw_samples_per_sensor", 1_122_772), ("experiments", 61), ("users", 30), ("label_segments", 1214)],
     };
@@ -88,6 +95,7 @@ public static class DatasetCatalog
         MarkerFile = "Subject1/a1t1.mat",
         SplitRule = "subjects 1-10 train, 11-12 validation, 13-14 test",
         SampleRateHz = UscHadLoader.RateHz,
+        ChannelUnits = [.. Repeat(SensorUnits.G, 3), .. Repeat(SensorUnits.DegreesPerSecond, 3)],   // Readme.txt: acc in g, gyro in dps
         Loader = UscHadLoader.Load,
         Facts = [("trials", 840), ("subjects", 14), ("raw_samples_100hz", 2_811_490)],
     };
@@ -105,6 +113,7 @@ public static class DatasetCatalog
         MarkerFile = WisdmLoader.RawFileName,
         SplitRule = "users 1-28 train, 29-36 test; validation carved from train users",
         SampleRateHz = WisdmLoader.RateHz,
+        ChannelUnits = Repeat(SensorUnits.MetresPerSecond2, 3),   // WISDM_ar_v1.1_raw_about.txt: "a value of 10 = 1g = 9.81 m/s^2"
         Loader = WisdmLoader.Load,
     };
 

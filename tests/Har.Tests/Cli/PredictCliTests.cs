@@ -153,6 +153,41 @@ public sealed class PredictCliTests(PredictFixture fx) : IClassFixture<PredictFi
     }
 
     [Fact]
+    public void ARecordingInOtherUnitsIsConvertedToTheDatasets()
+    {
+        // HAPT's units are g and rad/s; the same samples in m/s² and deg/s
+        var si = Write("si.csv", ["acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z",
+            .. _rows.Select(r => string.Join(',', r.Select((v, c) => F(c < 3 ? v * 9.80665 : v * 180 / Math.PI))))]);
+        var plain = Write("native.csv", ["acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z", .. _rows.Select(r => string.Join(',', r.Select(F)))]);
+        var (code, o, e) = RunHar("predict", "--run", _run, "--input", plain, "--out", Path.Combine(_dir.Path, "native-pred.csv"));
+        Assert.True(code == 0, o + e);
+        (code, o, e) = RunHar("predict", "--run", _run, "--input", si, "--acc-units", "m/s^2", "--gyro-units", "deg/s", "--out", Path.Combine(_dir.Path, "si-pred.csv"));
+        Assert.True(code == 0, o + e);
+        Assert.Contains("acc_x, acc_y, acc_z: m/s2 -> g (x 0.101972)", o);
+        Assert.Contains("gyro_x, gyro_y, gyro_z: deg/s -> rad/s (x 0.017453)", o);
+        var native = Csv(Path.Combine(_dir.Path, "native-pred.csv"));
+        var converted = Csv(Path.Combine(_dir.Path, "si-pred.csv"));
+        for (int w = 1; w < native.Count; w++)
+            for (int c = 7; c < native[w].Length; c++)
+                Assert.Equal(double.Parse(native[w][c], CultureInfo.InvariantCulture), double.Parse(converted[w][c], CultureInfo.InvariantCulture), 3);
+        // without the units the same file is read as g and rad/s, 9.8 and 57 times too large
+        (code, o, e) = RunHar("predict", "--run", _run, "--input", si, "--out", Path.Combine(_dir.Path, "si-raw.csv"));
+        Assert.True(code == 0, o + e);
+        Assert.NotEqual(File.ReadAllLines(Path.Combine(_dir.Path, "native-pred.csv")).Skip(1).Select(l => l.Split(',')[5]),
+            File.ReadAllLines(Path.Combine(_dir.Path, "si-raw.csv")).Skip(1).Select(l => l.Split(',')[5]));
+        // the dataset's own unit is no conversion; a unit of the other quantity or an unknown one is refused
+        (code, o, _) = RunHar("predict", "--run", _run, "--input", plain, "--acc-units", "g", "--out", Path.Combine(_dir.Path, "g.csv"));
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("->", o);
+        (code, _, e) = RunHar("predict", "--run", _run, "--input", plain, "--acc-units", "deg/s");
+        Assert.Equal(1, code);
+        Assert.Contains("error: --acc-units deg/s: expected one of g, m/s2", e);
+        (code, _, e) = RunHar("predict", "--run", _run, "--input", plain, "--gyro-units", "rpm");
+        Assert.Equal(1, code);
+        Assert.Contains("error: --gyro-units rpm: expected one of rad/s, deg/s", e);
+    }
+
+    [Fact]
     public void BadRecordingsGetAnErrorNamingTheFileLineAndChannel()
     {
         string Rows(int n) => string.Join('\n', _rows.Take(n).Select(r => string.Join(',', r.Select(F))));
