@@ -22,6 +22,7 @@ public static class PredictCommand
             Required = true,
         };
         var output = new Option<string?>("--out") { Description = "CSV file for the per-window predictions (default: standard output)" };
+        var plot = new Option<string?>("--plot") { Description = "PNG file: the class probabilities along the recording" };
         var accUnits = new Option<string?>("--acc-units") { Description = "Unit of the recording's accelerometer channels: g or m/s2 (default: the unit of the run's dataset)" };
         var gyroUnits = new Option<string?>("--gyro-units") { Description = "Unit of the recording's gyroscope channels: rad/s or deg/s (default: the unit of the run's dataset)" };
         var stride = new Option<int?>("--stride") { Description = "Samples between window starts, at the model's rate (default: the run's stride)" };
@@ -33,7 +34,7 @@ public static class PredictCommand
         var checkpoint = new Option<string>("--checkpoint") { Description = "best or last", DefaultValueFactory = _ => "best" };
         checkpoint.AcceptOnlyFromAmong("best", "last");
         var cmd = new Command("predict", "Classify a recording with a trained run: the activity and class probabilities of each window (CSV), and a summary")
-            { run, input, output, rateOption, accUnits, gyroUnits, stride, checkpoint, TrainCommands.DeviceOption };
+            { run, input, output, plot, rateOption, accUnits, gyroUnits, stride, checkpoint, TrainCommands.DeviceOption };
         cmd.SetAction(p => HarCli.Guard(stderr, () =>
         {
             var files = new RunFiles(p.GetValue(run)!);
@@ -99,6 +100,12 @@ public static class PredictCommand
             for (int c = 0; c < k; c++)
                 if (perClass[c] > 0) summary.WriteLine(string.Create(inv, $"  {config.ClassNames[c],-22} {perClass[c],6} windows ({100.0 * perClass[c] / windows.Count:F1} %)"));
             if (outPath != null) summary.WriteLine($"wrote {Path.GetFullPath(outPath)}");
+            if (p.GetValue(plot) is { } png)
+            {
+                var centres = Enumerable.Range(0, windows.Count).Select(w => ((long)w * step + model.Spec.Length / 2.0) / rate).ToArray();
+                Reports.Plots.Timeline(config.ClassNames, prob, centres, png, $"{Path.GetFileName(path)}: {config.Train.Model} of {Path.GetFileName(files.Dir)}");
+                summary.WriteLine($"wrote {Path.GetFullPath(png)}");
+            }
             return 0;
         }));
         return cmd;

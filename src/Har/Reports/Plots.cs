@@ -72,7 +72,6 @@ public static class Plots
         plt.SavePng(path, size + 100, size);
     }
 
-    /// <summary>Grouped bar chart with error bars: one group per row label, one bar per series.</summary>
     /// <summary>The colour of series s of n, one of its own for each: Category10 up to ten series, Category20 beyond, and
     /// darker shades of Category20 past twenty (a grid with variants easily has more than ten arms).</summary>
     public static Color SeriesColor(int s, int n)
@@ -81,6 +80,7 @@ public static class Plots
         return palette.GetColor(s).Darken(Math.Min(0.75, 0.25 * (s / palette.Colors.Length)));   // GetColor wraps around
     }
 
+    /// <summary>Grouped bar chart with error bars: one group per row label, one bar per series.</summary>
     public static void Bars(IReadOnlyList<string> groups, IReadOnlyList<string> series, double[,] mean, double[,] std, string path, string title, string yLabel)
     {
         var plt = new Plot();
@@ -98,5 +98,36 @@ public static class Plots
         plt.ShowLegend(Alignment.LowerRight);
         plt.Axes.Margins(bottom: 0);
         plt.SavePng(path, Math.Max(800, 60 * groups.Count * (ns + 1)), 500);
+    }
+
+    /// <summary>Class probabilities along a recording (`har predict --plot`): one line per class that is some window's
+    /// most likely one, at each window's centre time; the other classes are left out of the legend's way.</summary>
+    public static void Timeline(IReadOnlyList<string> classNames, float[] probabilities, double[] centreSeconds, string path, string title)
+    {
+        int k = classNames.Count, n = centreSeconds.Length;
+        var shown = new SortedSet<int>();
+        for (int w = 0; w < n; w++)
+        {
+            int best = 0;
+            for (int c = 1; c < k; c++) if (probabilities[w * k + c] > probabilities[w * k + best]) best = c;
+            shown.Add(best);
+        }
+        var plt = new Plot();
+        int s = 0;
+        foreach (var c in shown)
+        {
+            var ys = new double[n];
+            for (int w = 0; w < n; w++) ys[w] = probabilities[w * k + c];
+            var line = plt.Add.Scatter(centreSeconds, ys);
+            line.LegendText = classNames[c];
+            line.Color = SeriesColor(s++, shown.Count);
+            line.MarkerSize = n > 200 ? 0 : 3;
+        }
+        plt.Title(title);
+        plt.XLabel("time (s)");
+        plt.YLabel("class probability");
+        plt.Axes.SetLimitsY(0, 1.02);
+        plt.ShowLegend(Edge.Right);   // beside the plot: every stretch of the recording stays visible
+        plt.SavePng(path, Math.Clamp(4 * n, 900, 2400) + 200, 450);
     }
 }

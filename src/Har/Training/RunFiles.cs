@@ -21,8 +21,7 @@ public sealed record RunConfig
     public Dictionary<string, string> Extra { get; init; } = new();
 }
 
-/// <summary>Per-epoch figures (a line of log.jsonl and of the training curves).</summary>
-/// <summary>One epoch's figures. <see cref="Seconds"/> includes validation; <see cref="TrainSeconds"/> is the batches alone
+/// <summary>One epoch's figures (a line of log.jsonl and a point of the training curves). <see cref="Seconds"/> includes validation; <see cref="TrainSeconds"/> is the batches alone
 /// (<see cref="Batches"/> of them), which is what `har experiment --estimate` extrapolates from.</summary>
 public sealed record EpochRecord(int Epoch, double TrainLoss, double TrainAccuracy, double ValLoss, double ValAccuracy, double ValMacroF1,
     double Lr, double Seconds, double WindowsPerSecond, int Batches = 0, double TrainSeconds = 0);

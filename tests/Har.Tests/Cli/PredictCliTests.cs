@@ -161,8 +161,15 @@ public sealed class PredictCliTests(PredictFixture fx) : IClassFixture<PredictFi
         var plain = Write("native.csv", ["acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z", .. _rows.Select(r => string.Join(',', r.Select(F)))]);
         var (code, o, e) = RunHar("predict", "--run", _run, "--input", plain, "--out", Path.Combine(_dir.Path, "native-pred.csv"));
         Assert.True(code == 0, o + e);
-        (code, o, e) = RunHar("predict", "--run", _run, "--input", si, "--acc-units", "m/s^2", "--gyro-units", "deg/s", "--out", Path.Combine(_dir.Path, "si-pred.csv"));
+        (code, o, e) = RunHar("predict", "--run", _run, "--input", si, "--acc-units", "m/s^2", "--gyro-units", "deg/s", "--out", Path.Combine(_dir.Path, "si-pred.csv"),
+            "--plot", Path.Combine(_dir.Path, "si.png"));
         Assert.True(code == 0, o + e);
+        // the timeline is a PNG (signature, then IHDR: width 900 + 200 for the legend, height 450)
+        var png = File.ReadAllBytes(Path.Combine(_dir.Path, "si.png"));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png.Take(4));
+        Assert.Equal(1100, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)));
+        Assert.Equal(450, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));
+        Assert.Contains("si.png", o);
         Assert.Contains("acc_x, acc_y, acc_z: m/s2 -> g (x 0.101972)", o);
         Assert.Contains("gyro_x, gyro_y, gyro_z: deg/s -> rad/s (x 0.017453)", o);
         var native = Csv(Path.Combine(_dir.Path, "native-pred.csv"));
