@@ -73,12 +73,12 @@ public static class PredictCommand
             var csv = new StringBuilder("window,start_sample,end_sample,start_s,end_s,activity,confidence");
             foreach (var c in config.ClassNames) csv.Append(",p_").Append(c);
             csv.Append('\n');
+            var predicted = Predictor.MostLikely(prob, k);
             var perClass = new int[k];
             for (int w = 0; w < windows.Count; w++)
             {
                 var pw = prob.AsSpan(w * k, k);
-                int best = 0;
-                for (int c = 1; c < k; c++) if (pw[c] > pw[best]) best = c;
+                int best = predicted[w];
                 perClass[best]++;
                 long start = (long)w * step, end = start + model.Spec.Length;
                 csv.Append(string.Create(inv, $"{w},{Row(start)},{Row(end - 1) + 1},{start / rate:0.###},{end / rate:0.###},{config.ClassNames[best]},{pw[best]:0.####}"));
@@ -103,7 +103,7 @@ public static class PredictCommand
             if (p.GetValue(plot) is { } png)
             {
                 var centres = Enumerable.Range(0, windows.Count).Select(w => ((long)w * step + model.Spec.Length / 2.0) / rate).ToArray();
-                Reports.Plots.Timeline(config.ClassNames, prob, centres, png, $"{Path.GetFileName(path)}: {config.Train.Model} of {Path.GetFileName(files.Dir)}");
+                Reports.Plots.Timeline(config.ClassNames, prob, predicted, centres, png, $"{Path.GetFileName(path)}: {config.Train.Model} of {Path.GetFileName(files.Dir)}");
                 summary.WriteLine($"wrote {Path.GetFullPath(png)}");
             }
             return 0;

@@ -102,16 +102,10 @@ public static class Plots
 
     /// <summary>Class probabilities along a recording (`har predict --plot`): one line per class that is some window's
     /// most likely one, at each window's centre time; the other classes are left out of the legend's way.</summary>
-    public static void Timeline(IReadOnlyList<string> classNames, float[] probabilities, double[] centreSeconds, string path, string title)
+    public static void Timeline(IReadOnlyList<string> classNames, float[] probabilities, int[] predicted, double[] centreSeconds, string path, string title)
     {
         int k = classNames.Count, n = centreSeconds.Length;
-        var shown = new SortedSet<int>();
-        for (int w = 0; w < n; w++)
-        {
-            int best = 0;
-            for (int c = 1; c < k; c++) if (probabilities[w * k + c] > probabilities[w * k + best]) best = c;
-            shown.Add(best);
-        }
+        var shown = new SortedSet<int>(predicted);
         var plt = new Plot();
         int s = 0;
         foreach (var c in shown)

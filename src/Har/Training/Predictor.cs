@@ -15,6 +15,18 @@ public static class Predictor
         return p;
     }
 
+    /// <summary>The most likely class of each row of [rows, classes] probabilities (the first of ties).</summary>
+    public static int[] MostLikely(float[] probabilities, int classes)
+    {
+        var best = new int[probabilities.Length / classes];
+        for (int w = 0; w < best.Length; w++)
+        {
+            var pw = probabilities.AsSpan(w * classes, classes);
+            for (int c = 1; c < classes; c++) if (pw[c] > pw[best[w]]) best[w] = c;
+        }
+        return best;
+    }
+
     /// <summary>
     /// Cuts a sample-major recording ([t * C + c]) into the model's windows ([C, T] each, as the loaders cut them) and
     /// normalises them with the run's training statistics. The tail shorter than a window is left out.
