@@ -57,6 +57,14 @@ public sealed class PredictCliTests(PredictFixture fx) : IClassFixture<PredictFi
 
     private static List<string[]> Csv(string path) => File.ReadAllLines(path).Select(l => l.Split(',')).ToList();
 
+    /// <summary>har predict on the run with these arguments ends with <paramref name="exitCode"/> and an error that contains <paramref name="expected"/>.</summary>
+    private void Fails(int exitCode, string expected, params string[] args)
+    {
+        var (code, o, e) = RunHar(["predict", "--run", _run, .. args]);
+        Assert.True(code == exitCode, $"exit {code}: {o}{e}");
+        Assert.Contains(expected, e);
+    }
+
     [Fact]
     public void PredictionsAreTheModelsSoftmaxOnTheRunsNormalisedWindows()
     {
@@ -144,12 +152,8 @@ public sealed class PredictCliTests(PredictFixture fx) : IClassFixture<PredictFi
         Assert.InRange(resampled, 0, 0.005);
         Assert.True(unresampled > 10 * resampled, $"resampled {resampled}, read at the wrong rate {unresampled}");
 
-        (code, _, e) = RunHar("predict", "--run", _run, "--input", fast, "--rate", "0");
-        Assert.Equal(1, code);
-        Assert.Contains("error: --rate: 0 Hz: the input rate must be a positive number of Hz", e);
-        (code, _, e) = RunHar("predict", "--run", _run, "--input", fast, "--rate", "50.0001");
-        Assert.Equal(1, code);
-        Assert.Contains("error: --rate: 50.0001 Hz: give the input rate to at most three decimals", e);
+        Fails(1, "error: --rate: 0 Hz: the input rate must be a positive number of Hz", "--input", fast, "--rate", "0");
+        Fails(1, "error: --rate: 50.0001 Hz: give the input rate to at most three decimals", "--input", fast, "--rate", "50.0001");
     }
 
     [Fact]
@@ -186,12 +190,8 @@ public sealed class PredictCliTests(PredictFixture fx) : IClassFixture<PredictFi
         (code, o, _) = RunHar("predict", "--run", _run, "--input", plain, "--acc-units", "g", "--out", Path.Combine(_dir.Path, "g.csv"));
         Assert.Equal(0, code);
         Assert.DoesNotContain("->", o);
-        (code, _, e) = RunHar("predict", "--run", _run, "--input", plain, "--acc-units", "deg/s");
-        Assert.Equal(1, code);
-        Assert.Contains("error: --acc-units deg/s: expected one of g, m/s2", e);
-        (code, _, e) = RunHar("predict", "--run", _run, "--input", plain, "--gyro-units", "rpm");
-        Assert.Equal(1, code);
-        Assert.Contains("error: --gyro-units rpm: expected one of rad/s, deg/s", e);
+        Fails(1, "error: --acc-units deg/s: expected one of g, m/s2", "--input", plain, "--acc-units", "deg/s");
+        Fails(1, "error: --gyro-units rpm: expected one of rad/s, deg/s", "--input", plain, "--gyro-units", "rpm");
     }
 
     [Fact]
@@ -199,33 +199,21 @@ public sealed class PredictCliTests(PredictFixture fx) : IClassFixture<PredictFi
     {
         string Rows(int n) => string.Join('\n', _rows.Take(n).Select(r => string.Join(',', r.Select(F))));
         var missing = Write("missing.csv", ["acc_x,acc_y,acc_z,gyro_x,gyro_y", .. _rows.Select(r => string.Join(',', r.Take(5).Select(F)))]);
-        var (code, _, e) = RunHar("predict", "--run", _run, "--input", missing);
-        Assert.Equal(2, code);
-        Assert.Contains($"{missing}:1: the header has no column for the model's channel gyro_z", e);
-        Assert.Contains("the header has acc_x, acc_y, acc_z, gyro_x, gyro_y", e);
+        Fails(2, $"{missing}:1: the header has no column for the model's channel gyro_z; the model reads acc_x, acc_y, acc_z, gyro_x, gyro_y, gyro_z; "
+            + "the header has acc_x, acc_y, acc_z, gyro_x, gyro_y", "--input", missing);
 
         var bad = Write("bad.csv", [.. Rows(200).Split('\n').Select((l, i) => i == 150 ? l.Replace(l.Split(',')[4], "NaN?") : l)]);
-        (code, _, e) = RunHar("predict", "--run", _run, "--input", bad);
-        Assert.Equal(2, code);
-        Assert.Contains($"{bad}:151: column 5 (channel gyro_y): expected a finite number, found 'NaN?'", e);
+        Fails(2, $"{bad}:151: column 5 (channel gyro_y): expected a finite number, found 'NaN?'", "--input", bad);
 
         var columns = Write("columns.csv", [.. _rows.Take(200).Select(r => string.Join(',', r.Take(4).Select(F)))]);
-        (code, _, e) = RunHar("predict", "--run", _run, "--input", columns);
-        Assert.Equal(2, code);
-        Assert.Contains("4 columns and no header", e);
+        Fails(2, "4 columns and no header", "--input", columns);
 
         var ragged = Write("ragged.csv", [.. Rows(200).Split('\n').Select((l, i) => i == 9 ? l + ",1" : l)]);
-        (code, _, e) = RunHar("predict", "--run", _run, "--input", ragged);
-        Assert.Equal(2, code);
-        Assert.Contains($"{ragged}:10: 7 fields where the first row has 6", e);
+        Fails(2, $"{ragged}:10: 7 fields where the first row has 6", "--input", ragged);
 
         var shortRec = Write("short.csv", [Rows(100)]);
-        (code, _, e) = RunHar("predict", "--run", _run, "--input", shortRec);
-        Assert.Equal(2, code);
-        Assert.Contains("100 samples, fewer than one window of 128", e);
+        Fails(2, "100 samples, fewer than one window of 128", "--input", shortRec);
 
-        (code, _, e) = RunHar("predict", "--run", _run, "--input", Path.Combine(_dir.Path, "none.csv"));
-        Assert.Equal(2, code);
-        Assert.Contains("none.csv", e);
+        Fails(2, "none.csv", "--input", Path.Combine(_dir.Path, "none.csv"));
     }
 }
