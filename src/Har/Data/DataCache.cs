@@ -29,6 +29,8 @@ public static class DataCache
         sb.Append("format=").Append(FormatVersion).Append(";loader=").Append(LoaderVersion)
           .Append(";name=").Append(info.Name).Append(";window=").Append(options.WindowLength)
           .Append(";stride=").Append(options.Stride).Append(options.WindowLabel == "pure" ? "" : ";label=" + options.WindowLabel)
+          // the USC-HAD loader's Resampler(100, 50): 63 taps, cutoff 0.8, Hamming. Named when it was the Decimator; the
+          // output is bit-identical, so the key (and every cache written with it) stays valid
           .Append(";decimator=63/0.8/hamming\n");
         var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
             .Select(f => (Rel: Path.GetRelativePath(root, f).Replace('\\', '/'), Full: f))
