@@ -37,6 +37,9 @@ public static class RunReport
         return validated ? $"best epoch {bestEpoch} selected on the validation subjects" : $"no validation split: the weights after the last epoch, {bestEpoch}";
     }
 
+    /// <summary>A validation metric for the report's table: "-" when there were no validation windows (NaN).</summary>
+    static string ValCell(double v) => double.IsNaN(v) ? "-" : v.ToString("F4", CultureInfo.InvariantCulture);
+
     public static void Write(string dir, EvalSummary s)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -73,7 +76,7 @@ public static class RunReport
             md.AppendLine("## Training").AppendLine();
             md.AppendLine("| epoch | train loss | train acc | val loss | val acc | val macro-F1 | lr | s |").AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var h in s.History)
-                md.AppendLine(string.Create(inv, $"| {h.Epoch} | {h.TrainLoss:F4} | {h.TrainAccuracy:F4} | {h.ValLoss:F4} | {h.ValAccuracy:F4} | {h.ValMacroF1:F4} | {h.Lr:G3} | {h.Seconds:F1} |"));
+                md.AppendLine(string.Create(inv, $"| {h.Epoch} | {h.TrainLoss:F4} | {h.TrainAccuracy:F4} | {ValCell(h.ValLoss)} | {ValCell(h.ValAccuracy)} | {ValCell(h.ValMacroF1)} | {h.Lr:G3} | {h.Seconds:F1} |"));
             md.AppendLine().AppendLine("![loss](curves_loss.png) ![metrics](curves_metrics.png)");
         }
         AtomicFile.WriteAllText(Path.Combine(dir, "report.md"), md.ToString());

@@ -118,6 +118,9 @@ public class EnsembleTests
         var a = Train("a", 1);
         var b = Train("b", 2, "--val-fraction", "0");   // another split, so other normalisation statistics
         var c = Train("c", 3, "--stride", "32");
+        var report = File.ReadAllText(Path.Combine(b, "report.md"));   // no validation windows: "-", not NaN
+        Assert.DoesNotContain("NaN", report);
+        Assert.Contains("| - | - | - |", report);
 
         var ens = dir.Sub("ens");
         var (code, o, e) = CliRunner.RunHar("ensemble", "--runs", a, b, "--out", ens, "--data", TestData.Root, "--latency-batch", "4");
