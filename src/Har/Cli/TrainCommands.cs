@@ -364,9 +364,8 @@ public static class TrainCommands
         public void OnEpoch(EpochRecord r, bool improved)
         {
             if (quiet) return;
-            // --val-fraction 0 leaves no validation windows: their metrics are NaN, so say so rather than print NaN.
-            var val = double.IsNaN(r.ValLoss)
-                ? "no validation"
+            var val = !r.Validated
+                ? "no validation"   // --val-fraction 0: say so rather than print NaN
                 : string.Create(CultureInfo.InvariantCulture, $"val loss {r.ValLoss:F4} acc {r.ValAccuracy:F4} macro-F1 {r.ValMacroF1:F4}");
             var line = string.Create(CultureInfo.InvariantCulture,
                 $"epoch {r.Epoch,3}/{epochs}: train loss {r.TrainLoss:F4} acc {r.TrainAccuracy:F4} | {val}{(improved ? " *" : "")} | lr {r.Lr:G3} | {r.Seconds:F1} s, {r.WindowsPerSecond:F0} win/s");

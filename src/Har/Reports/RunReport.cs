@@ -33,7 +33,7 @@ public static class RunReport
     public static string SelectedEpoch(int bestEpoch, IReadOnlyList<EpochRecord> history, string selectBy)
     {
         if (selectBy == "last") return $"the weights after the last epoch, {bestEpoch} (--select-by last)";
-        bool validated = history.Count == 0 || !double.IsNaN(history[^1].ValAccuracy);
+        bool validated = history.Count == 0 || history[^1].Validated;
         return validated ? $"best epoch {bestEpoch} selected on the validation subjects" : $"no validation split: the weights after the last epoch, {bestEpoch}";
     }
 

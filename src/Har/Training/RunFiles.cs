@@ -24,7 +24,11 @@ public sealed record RunConfig
 /// <summary>One epoch's figures (a line of log.jsonl and a point of the training curves). <see cref="Seconds"/> includes validation; <see cref="TrainSeconds"/> is the batches alone
 /// (<see cref="Batches"/> of them), which is what `har experiment --estimate` extrapolates from.</summary>
 public sealed record EpochRecord(int Epoch, double TrainLoss, double TrainAccuracy, double ValLoss, double ValAccuracy, double ValMacroF1,
-    double Lr, double Seconds, double WindowsPerSecond, int Batches = 0, double TrainSeconds = 0);
+    double Lr, double Seconds, double WindowsPerSecond, int Batches = 0, double TrainSeconds = 0)
+{
+    /// <summary>Whether the epoch was scored on validation windows: with none (--val-fraction 0) the val metrics are NaN.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public bool Validated => !double.IsNaN(ValAccuracy);
+}
 
 /// <summary>The resumable state of a run, written last at each epoch end (its presence commits the epoch).</summary>
 public sealed record TrainState
