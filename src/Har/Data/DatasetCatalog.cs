@@ -27,6 +27,9 @@ public sealed record DatasetInfo
     /// <summary>The unit of each channel of the loader's windows (<see cref="SensorUnits"/>), in channel order; null for
     /// feature tables. What `har predict` converts a recording to.</summary>
     public string[]? ChannelUnits { get; init; }
+    /// <summary>How the channels are computed from a raw recording, where the dataset's are derived signals (UCI-HAR);
+    /// null where a recording holds the dataset's channels as they are.</summary>
+    public ChannelDerivation? FromRaw { get; init; }
     /// <summary>Whether windows are cut by the loader (window/stride options apply) and cached.</summary>
     public bool Windowed { get; init; } = true;
     public bool Cached { get; init; } = true;
@@ -60,6 +63,7 @@ public static class DatasetCatalog
         SplitRule = "official split: 21 train subjects / 9 test subjects (2, 4, 9, 10, 12, 13, 18, 20, 24); validation carved from train subjects",
         SampleRateHz = UciHarLoader.RateHz,
         ChannelUnits = [.. Repeat(SensorUnits.G, 3), .. Repeat(SensorUnits.RadiansPerSecond, 3), .. Repeat(SensorUnits.G, 3)],   // README.txt: accelerations in 'g's, gyroscope in rad/seg
+        FromRaw = UciHarSignals.FromRaw,
         Loader = UciHarLoader.Load,
         Facts = [("windows_train", 7352), ("windows_test", 2947), ("subjects_train", 21), ("subjects_test", 9)],
     };
