@@ -18,7 +18,8 @@ public static class PredictCommand
         var input = new Option<string>("--input")
         {
             Description = "Recording: a text table (comma, semicolon, tab or space separated; .gz allowed), one row per sample at the rate the model was trained at; "
-                + "a header row names the model's channels in any order (other columns are ignored), without one the columns are the model's channels in order",
+                + "a header row names the model's channels in any order (other columns are ignored), without one the columns are the model's channels in order; "
+                + "for a UCI-HAR run the recording may instead hold the raw acc_x, acc_y, acc_z (g) and gyro_x, gyro_y, gyro_z (rad/s), from which its nine channels are derived",
             Required = true,
         };
         var output = new Option<string?>("--out") { Description = "CSV file for the per-window predictions (default: standard output)" };
@@ -51,8 +52,14 @@ public static class PredictCommand
             RunFiles.LoadModelTensors(ck, model);
 
             var path = p.GetValue(input)!;
-            var samples = RecordingReader.Read(path, config.ChannelNames, out int rows);
-            var conversions = ConvertUnits(samples, config.ChannelNames, info, p.GetValue(accUnits), p.GetValue(gyroUnits));
+            // a recording holds the model's channels, or (UCI-HAR) the raw ones they are derived from: units, then rate, then derivation
+            var derivation = info.FromRaw is { } d && d.Outputs.SequenceEqual(config.ChannelNames) ? d : null;
+            IReadOnlyList<string>[] sets = derivation == null ? [config.ChannelNames] : [config.ChannelNames, derivation.Inputs];
+            var samples = RecordingReader.Read(path, sets, out int chosen, out int rows);
+            bool derive = chosen == 1;
+            var readChannels = derive ? derivation!.Inputs : config.ChannelNames;
+            var conversions = ConvertUnits(samples, readChannels, derive ? derivation!.InputUnits : info.ChannelUnits, info.Name,
+                p.GetValue(accUnits), p.GetValue(gyroUnits));
             double inRate = p.GetValue(rateOption) ?? rate;
             Resampler? resampler = null;
             int count = rows;
@@ -60,8 +67,13 @@ public static class PredictCommand
             {
                 try { resampler = new Resampler(inRate, rate); }
                 catch (ArgumentException e) { throw new ArgumentException($"--rate: {e.Message}"); }
-                samples = resampler.ApplyInterleaved(Array.ConvertAll(samples, v => (double)v), config.ChannelNames.Length, rows);
+                samples = resampler.ApplyInterleaved(Array.ConvertAll(samples, v => (double)v), readChannels.Length, rows);
                 count = resampler.OutputLength(rows);
+            }
+            if (derive)
+            {
+                samples = derivation!.Derive(samples, count);
+                conversions.Add($"{info.Name}'s channels derived from {string.Join(", ", readChannels)}: {derivation.Description}");
             }
             var windows = Predictor.Windows(samples, count, config.ChannelNames.Length, model.Spec.Length, step, config.Stats, path);
             // the CSV names rows of the input file: a window's first and one past its last sample, mapped back through the resampling
@@ -115,7 +127,7 @@ public static class PredictCommand
     /// Scales the channels of each quantity given in another unit than the dataset's into the dataset's, in place
     /// (sample-major samples); returns what was done, one line per quantity.
     /// </summary>
-    private static List<string> ConvertUnits(float[] samples, string[] channels, DatasetInfo info, string? acc, string? gyro)
+    private static List<string> ConvertUnits(float[] samples, IReadOnlyList<string> channels, string[]? units, string dataset, string? acc, string? gyro)
     {
         var done = new List<string>();
         foreach (var (given, allowed, option, what) in new[]
@@ -126,14 +138,14 @@ public static class PredictCommand
         {
             if (given == null) continue;
             var from = SensorUnits.Parse(given, allowed, option);
-            var units = info.ChannelUnits ?? throw new ArgumentException($"{option}: the units of {info.Name}'s channels are not known");
-            var scaled = Enumerable.Range(0, channels.Length).Where(c => allowed.Contains(units[c])).ToList();
+            if (units == null) throw new ArgumentException($"{option}: the units of {dataset}'s channels are not known");
+            var scaled = Enumerable.Range(0, channels.Count).Where(c => allowed.Contains(units[c])).ToList();
             if (scaled.Count == 0) throw new ArgumentException($"{option} {given}: the run's model reads no {what} channel ({string.Join(", ", channels)})");
             foreach (var group in scaled.GroupBy(c => units[c]))
             {
                 double f = SensorUnits.Factor(from, group.Key);
                 if (f == 1) continue;
-                for (long i = 0; i < samples.Length; i += channels.Length)
+                for (long i = 0; i < samples.Length; i += channels.Count)
                     foreach (var c in group) samples[i + c] = (float)(samples[i + c] * f);
                 done.Add($"{string.Join(", ", group.Select(c => channels[c]))}: {from} -> {group.Key} (x {SensorUnits.Show(f)})");
             }

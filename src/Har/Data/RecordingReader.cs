@@ -7,13 +7,24 @@ namespace HarFromScratch.Har.Data;
 /// at. Fields are separated by commas, semicolons, tabs or spaces (decided by the first row); lines that start with
 /// '#' are comments; the file may be gzipped (.gz). A first row with a field that is not a number is a header: its
 /// names pick the model's channels, in any order, and other columns (a timestamp, a label) are ignored. Without a
-/// header the table must hold exactly the model's channels, in the model's order.
+/// header the table must hold exactly the model's channels, in the model's order. A caller may offer other channel
+/// sets to read instead (the raw channels a dataset's are derived from); the first set the table holds is read.
 /// </summary>
 public static class RecordingReader
 {
     /// <summary>The samples, sample-major (<c>[t * C + c]</c>, C = channels.Count), and how many rows there were.</summary>
-    public static float[] Read(string path, IReadOnlyList<string> channels, out int samples)
+    public static float[] Read(string path, IReadOnlyList<string> channels, out int samples) => Read(path, [channels], out _, out samples);
+
+    /// <summary>
+    /// Reads the first of the channel sets that the table holds: with a header, the first set whose channels all have a
+    /// column; without one, the first set with as many channels as the table has columns. <paramref name="chosen"/> is its
+    /// index; the samples are sample-major over that set's channels.
+    /// </summary>
+    public static float[] Read(string path, IReadOnlyList<IReadOnlyList<string>> sets, out int chosen, out int samples)
     {
+        if (sets.Count == 0) throw new ArgumentException("no channel set to read", nameof(sets));
+        chosen = 0;
+        var channels = sets[0];
         var data = TextParse.ReadAll(path);
         int pos = 0;
         long lineNo = 0;
@@ -38,9 +49,10 @@ public static class RecordingReader
                 {
                     var names = new List<string>(row.Count);
                     foreach (var f in row) names.Add(Encoding.Latin1.GetString(line[f]));
-                    columnOf = MapHeader(names, channels, path, lineNo);
+                    columnOf = MapHeader(names, sets, path, lineNo, out chosen);
                 }
-                else columnOf = NoHeader(row.Count, channels, path, lineNo);
+                else columnOf = NoHeader(row.Count, sets, path, lineNo, out chosen);
+                channels = sets[chosen];
                 if (header) continue;
             }
             if (row.Count != fields)
@@ -58,30 +70,37 @@ public static class RecordingReader
         return [.. values];
     }
 
-    private static int[] MapHeader(List<string> header, IReadOnlyList<string> channels, string path, long lineNo)
+    private static int[] MapHeader(List<string> header, IReadOnlyList<IReadOnlyList<string>> sets, string path, long lineNo, out int chosen)
     {
         var names = header.Select(h => h.Trim()).ToList();
-        var columnOf = new int[channels.Count];
-        var missing = new List<string>();
-        for (int c = 0; c < channels.Count; c++)
+        List<string>? firstMissing = null;
+        for (chosen = 0; chosen < sets.Count; chosen++)
         {
-            var hits = Enumerable.Range(0, names.Count).Where(i => string.Equals(names[i], channels[c], StringComparison.OrdinalIgnoreCase)).ToList();
-            if (hits.Count > 1) throw new HarDataException($"the header names channel '{channels[c]}' {hits.Count} times (columns {string.Join(", ", hits.Select(i => i + 1))})", path, lineNo);
-            if (hits.Count == 0) missing.Add(channels[c]);
-            else columnOf[c] = hits[0];
+            var channels = sets[chosen];
+            var columnOf = new int[channels.Count];
+            var missing = new List<string>();
+            for (int c = 0; c < channels.Count; c++)
+            {
+                var hits = Enumerable.Range(0, names.Count).Where(i => string.Equals(names[i], channels[c], StringComparison.OrdinalIgnoreCase)).ToList();
+                if (hits.Count > 1) throw new HarDataException($"the header names channel '{channels[c]}' {hits.Count} times (columns {string.Join(", ", hits.Select(i => i + 1))})", path, lineNo);
+                if (hits.Count == 0) missing.Add(channels[c]);
+                else columnOf[c] = hits[0];
+            }
+            if (missing.Count == 0) return columnOf;
+            firstMissing ??= missing;
         }
-        if (missing.Count > 0)
-            throw new HarDataException($"the header has no column for the model's channel{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)}; "
-                + $"the model reads {string.Join(", ", channels)}; the header has {string.Join(", ", names.Select(Show))}", path, lineNo);
-        return columnOf;
+        var alternatives = string.Concat(sets.Skip(1).Select(s => $", or the raw channels {string.Join(", ", s)}"));
+        throw new HarDataException($"the header has no column for the model's channel{(firstMissing!.Count > 1 ? "s" : "")} {string.Join(", ", firstMissing)}; "
+            + $"the model reads {string.Join(", ", sets[0])}{alternatives}; the header has {string.Join(", ", names.Select(Show))}", path, lineNo);
     }
 
-    private static int[] NoHeader(int fields, IReadOnlyList<string> channels, string path, long lineNo)
+    private static int[] NoHeader(int fields, IReadOnlyList<IReadOnlyList<string>> sets, string path, long lineNo, out int chosen)
     {
-        if (fields != channels.Count)
-            throw new HarDataException($"{fields} columns and no header; without a header the columns must be the model's {channels.Count} channels "
-                + $"in order ({string.Join(", ", channels)}), or give a header row that names them", path, lineNo);
-        return Enumerable.Range(0, fields).ToArray();
+        for (chosen = 0; chosen < sets.Count; chosen++)
+            if (sets[chosen].Count == fields) return Enumerable.Range(0, fields).ToArray();
+        var alternatives = string.Concat(sets.Skip(1).Select(s => $", or the {s.Count} raw channels {string.Join(", ", s)}"));
+        throw new HarDataException($"{fields} columns and no header; without a header the columns must be the model's {sets[0].Count} channels "
+            + $"in order ({string.Join(", ", sets[0])}){alternatives}, or give a header row that names them", path, lineNo);
     }
 
     /// <summary>A row's fields as ranges of the line: split at the separator (at runs of spaces and tabs for ' '),

@@ -4,6 +4,7 @@ using HarFromScratch.Engine.Autograd;
 using HarFromScratch.Engine.Devices;
 using HarFromScratch.Engine.Random;
 using HarFromScratch.Engine.Tensors;
+using HarFromScratch.Har.Data;
 using HarFromScratch.Har.Distillation.SmlDist;
 using HarFromScratch.Har.Tests.Data;
 using HarFromScratch.Har.Training;
@@ -215,5 +216,107 @@ public sealed class PredictCliTests(PredictFixture fx) : IClassFixture<PredictFi
         Fails(2, "100 samples, fewer than one window of 128", "--input", shortRec);
 
         Fails(2, "none.csv", "--input", Path.Combine(_dir.Path, "none.csv"));
+    }
+}
+
+/// <summary>A briefly trained UCI-HAR run, for `har predict` on raw recordings from which its nine channels are derived.</summary>
+public sealed class UciHarPredictFixture : IDisposable
+{
+    public TempDir Dir { get; } = new();
+    public string Run { get; }
+
+    public UciHarPredictFixture()
+    {
+        Run = Path.Combine(Dir.Path, "run");
+        var (code, o, e) = RunHar("train", "--dataset", "uci-har", "--model", "mlp", "--epochs", "1", "--max-batches", "3", "--batch", "32",
+            "--out", Run, "--data", TestData.Root, "--cache", Path.Combine(Dir.Path, "cache"), "--seed", "1");
+        Assert.True(code == 0, o + e);
+    }
+
+    public void Dispose() => Dir.Dispose();
+}
+
+/// <summary>
+/// `har predict` with a UCI-HAR run on HAPT's raw experiment 1 (the session UCI-HAR's subject 1 comes from): the raw
+/// acc_*/gyro_* columns become the nine channels by <see cref="HarFromScratch.Har.Data.UciHarSignals"/>, after the units and the rate.
+/// </summary>
+public sealed class UciHarPredictCliTests(UciHarPredictFixture fx, PredictFixture hapt) : IClassFixture<UciHarPredictFixture>, IClassFixture<PredictFixture>
+{
+    private readonly string _run = fx.Run;
+    private readonly double[][] _rows = hapt.Rows;
+    private const string RawHeader = "acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z";
+
+    private string Write(string name, IEnumerable<string> lines) { var p = Path.Combine(fx.Dir.Path, name); File.WriteAllLines(p, lines); return p; }
+
+    private static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    private static double[][] Probabilities(string csv) => File.ReadAllLines(csv).Skip(1)
+        .Select(l => l.Split(',').Skip(7).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToArray();
+
+    private (string Summary, double[][] P) Predict(string input, params string[] args)
+    {
+        var outCsv = input + ".pred.csv";
+        var (code, o, e) = RunHar(["predict", "--run", _run, "--input", input, "--out", outCsv, .. args]);
+        Assert.True(code == 0, o + e);
+        return (o, Probabilities(outCsv));
+    }
+
+    private static double MaxDiff(double[][] a, double[][] b)
+    {
+        Assert.Equal(a.Length, b.Length);
+        return a.Zip(b, (x, y) => x.Zip(y, (u, v) => Math.Abs(u - v)).Max()).Max();
+    }
+
+    [Fact]
+    public void RawColumnsAreDerivedIntoTheNineChannelsAfterUnitsAndRate()
+    {
+        var raw = Write("raw.csv", [RawHeader, .. _rows.Select(r => string.Join(',', r.Select(F)))]);
+        var (summary, p) = Predict(raw);
+        Assert.Contains("1000 samples (20 s at 50 Hz), 14 windows of 128 every 64 samples", summary);
+        Assert.Contains("uci-har's channels derived from acc_x, acc_y, acc_z, gyro_x, gyro_y, gyro_z: total_acc = acc; body_acc = acc - gravity "
+            + "(causal order-3 Butterworth low-pass at 0.3 Hz); body_gyro = gyro", summary);
+
+        // the same as the nine channels derived here and given by name, in another order than the model's
+        var x = _rows.SelectMany(r => r.Select(v => (float)v)).ToArray();
+        var nine = UciHarSignals.Derive(x, _rows.Length);
+        var order = new[] { 8, 0, 3, 6, 1, 4, 7, 2, 5 };
+        var derived = Write("nine.csv", [string.Join(',', order.Select(c => UciHarLoader.Signals[c])),
+            .. Enumerable.Range(0, _rows.Length).Select(t => string.Join(',', order.Select(c => F(nine[t * 9 + c]))))]);
+        var (summaryNine, pNine) = Predict(derived);
+        Assert.DoesNotContain("derived", summaryNine);
+        Assert.InRange(MaxDiff(p, pNine), 0, 1e-4);
+
+        // no header: six columns are the raw channels in order, nine the model's
+        var (_, pPlain) = Predict(Write("raw.txt", _rows.Select(r => string.Join(' ', r.Select(F)))));
+        Assert.Equal(0, MaxDiff(p, pPlain));
+
+        // m/s² and deg/s are converted before the split into body and gravity
+        var si = Write("si.csv", [RawHeader, .. _rows.Select(r => string.Join(',', r.Select((v, c) => F(c < 3 ? v * 9.80665 : v * 180 / Math.PI))))]);
+        var (summarySi, pSi) = Predict(si, "--acc-units", "m/s2", "--gyro-units", "deg/s");
+        Assert.Contains("acc_x, acc_y, acc_z: m/s2 -> g", summarySi);
+        Assert.InRange(MaxDiff(p, pSi), 0, 1e-3);
+
+        // at 100 Hz (linear midpoints) it is resampled to 50 Hz first, where the filter is designed
+        var at100 = new List<string> { RawHeader };
+        for (int t = 0; t < _rows.Length; t++)
+        {
+            at100.Add(string.Join(',', _rows[t].Select(F)));
+            if (t + 1 < _rows.Length) at100.Add(string.Join(',', _rows[t].Zip(_rows[t + 1], (a, b) => F((a + b) / 2))));
+        }
+        var (summary100, p100) = Predict(Write("raw100.csv", at100), "--rate", "100");
+        Assert.Contains("resampled to 1000 at 50 Hz", summary100);
+        Assert.Contains("derived from", summary100);
+        Assert.InRange(MaxDiff(p, p100), 0, 0.02);
+
+        // a header with neither set names both
+        var partial = Write("partial.csv", ["acc_x,acc_y,acc_z,gyro_x", .. _rows.Select(r => string.Join(',', r.Take(4).Select(F)))]);
+        var (code, o, e) = RunHar("predict", "--run", _run, "--input", partial);
+        Assert.True(code == 2, o + e);
+        Assert.Contains($"{partial}:1: the header has no column for the model's channels body_acc_x,", e);
+        Assert.Contains("or the raw channels acc_x, acc_y, acc_z, gyro_x, gyro_y, gyro_z; the header has acc_x, acc_y, acc_z, gyro_x", e);
+        (code, o, e) = RunHar("predict", "--run", _run, "--input", Write("four.txt", _rows.Select(r => string.Join(' ', r.Take(4).Select(F)))));
+        Assert.True(code == 2, o + e);
+        Assert.Contains("4 columns and no header; without a header the columns must be the model's 9 channels in order (body_acc_x, ", e);
+        Assert.Contains("or the 6 raw channels acc_x, acc_y, acc_z, gyro_x, gyro_y, gyro_z", e);
     }
 }
