@@ -273,8 +273,9 @@ public sealed class UciHarPredictCliTests(UciHarPredictFixture fx, PredictFixtur
         var raw = Write("raw.csv", [RawHeader, .. _rows.Select(r => string.Join(',', r.Select(F)))]);
         var (summary, p) = Predict(raw);
         Assert.Contains("1000 samples (20 s at 50 Hz), 14 windows of 128 every 64 samples", summary);
-        Assert.Contains("uci-har's channels derived from acc_x, acc_y, acc_z, gyro_x, gyro_y, gyro_z: total_acc = acc; body_acc = acc - gravity "
-            + "(causal order-3 Butterworth low-pass at 0.3 Hz); body_gyro = gyro - drift (causal order-2 low-pass at 0.1 Hz)", summary);
+        Assert.Contains("uci-har's channels derived from acc_x, acc_y, acc_z, gyro_x, gyro_y, gyro_z: noise: median of 3 and a causal order-3 "
+            + "Butterworth low-pass at 20 Hz on every axis; total_acc = acc; body_acc = acc - gravity (causal order-3 Butterworth low-pass at 0.3 Hz); "
+            + "body_gyro = gyro - drift (causal order-2 low-pass at 0.1 Hz)", summary);
 
         // the same as the nine channels derived here and given by name, in another order than the model's
         var x = _rows.SelectMany(r => r.Select(v => (float)v)).ToArray();
