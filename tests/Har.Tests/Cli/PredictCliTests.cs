@@ -29,11 +29,17 @@ public sealed class PredictFixture : IDisposable
         var (code, o, e) = RunHar("train", "--dataset", "hapt", "--model", "mlp", "--epochs", "1", "--max-batches", "3", "--batch", "32",
             "--out", Run, "--data", TestData.Root, "--cache", Path.Combine(Dir.Path, "cache"), "--seed", "1");
         Assert.True(code == 0, o + e);
+        Rows = ReadRows();
+    }
+
+    /// <summary>Experiment 1's first <see cref="Samples"/> raw rows.</summary>
+    public static double[][] ReadRows()
+    {
         static double[][] Read(string file) => ReadGz(Path.Combine(TestData.Dataset("HAPT"), "RawData", file)).Take(Samples)
             .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToArray();
         var acc = Read("acc_exp01_user01.txt.gz");
         var gyro = Read("gyro_exp01_user01.txt.gz");
-        Rows = acc.Zip(gyro, (a, g) => a.Concat(g).ToArray()).ToArray();
+        return acc.Zip(gyro, (a, g) => a.Concat(g).ToArray()).ToArray();
     }
 
     public void Dispose() => Dir.Dispose();
@@ -240,10 +246,10 @@ public sealed class UciHarPredictFixture : IDisposable
 /// `har predict` with a UCI-HAR run on HAPT's raw experiment 1 (the session UCI-HAR's subject 1 comes from): the raw
 /// acc_*/gyro_* columns become the nine channels by <see cref="HarFromScratch.Har.Data.UciHarSignals"/>, after the units and the rate.
 /// </summary>
-public sealed class UciHarPredictCliTests(UciHarPredictFixture fx, PredictFixture hapt) : IClassFixture<UciHarPredictFixture>, IClassFixture<PredictFixture>
+public sealed class UciHarPredictCliTests(UciHarPredictFixture fx) : IClassFixture<UciHarPredictFixture>
 {
     private readonly string _run = fx.Run;
-    private readonly double[][] _rows = hapt.Rows;
+    private readonly double[][] _rows = PredictFixture.ReadRows();
     private const string RawHeader = "acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z";
 
     private string Write(string name, IEnumerable<string> lines) { var p = Path.Combine(fx.Dir.Path, name); File.WriteAllLines(p, lines); return p; }
