@@ -12,13 +12,11 @@ namespace HarFromScratch.Har.Data;
 /// </summary>
 public static class RecordingReader
 {
-    /// <summary>The samples, sample-major (<c>[t * C + c]</c>, C = channels.Count), and how many rows there were.</summary>
-    public static float[] Read(string path, IReadOnlyList<string> channels, out int samples) => Read(path, [channels], out _, out samples);
-
     /// <summary>
     /// Reads the first of the channel sets that the table holds: with a header, the first set whose channels all have a
     /// column; without one, the first set with as many channels as the table has columns. <paramref name="chosen"/> is its
-    /// index; the samples are sample-major over that set's channels.
+    /// index; the samples are sample-major over that set's channels (<c>[t * C + c]</c>), and <paramref name="samples"/>
+    /// is how many rows there were.
     /// </summary>
     public static float[] Read(string path, IReadOnlyList<IReadOnlyList<string>> sets, out int chosen, out int samples)
     {

@@ -26,6 +26,11 @@ public static class UciHarSignals
     public const int DriftOrder = 2;
     public const double DriftCutoffHz = 0.1;
 
+    // designed once: the filters hold only their coefficients
+    private static readonly Butterworth Noise = new(NoiseOrder, NoiseCutoffHz, UciHarLoader.RateHz);
+    private static readonly Butterworth Gravity = new(GravityOrder, GravityCutoffHz, UciHarLoader.RateHz);
+    private static readonly Butterworth Drift = new(DriftOrder, DriftCutoffHz, UciHarLoader.RateHz);
+
     /// <summary>The raw channels, as HAPT's raw files name them.</summary>
     public static readonly string[] Inputs = HaptLoader.Channels;
 
@@ -47,18 +52,18 @@ public static class UciHarSignals
             double a = x[Math.Max(t - 1, 0)], b = x[t], c = x[Math.Min(t + 1, x.Length - 1)];
             m[t] = Math.Max(Math.Min(a, b), Math.Min(Math.Max(a, b), c));   // the median of three
         }
-        return new Butterworth(NoiseOrder, NoiseCutoffHz, UciHarLoader.RateHz).Apply(m);
+        return Noise.Apply(m);
     }
 
     /// <summary>The (noise-filtered) acceleration less its gravity component, one axis.</summary>
-    public static double[] BodyAcceleration(ReadOnlySpan<double> total) => LessLowPass(total, GravityOrder, GravityCutoffHz);
+    public static double[] BodyAcceleration(ReadOnlySpan<double> total) => LessLowPass(total, Gravity);
 
     /// <summary>The (noise-filtered) angular rate less its slow drift, one axis.</summary>
-    public static double[] AngularRate(ReadOnlySpan<double> gyro) => LessLowPass(gyro, DriftOrder, DriftCutoffHz);
+    public static double[] AngularRate(ReadOnlySpan<double> gyro) => LessLowPass(gyro, Drift);
 
-    private static double[] LessLowPass(ReadOnlySpan<double> x, int order, double cutoffHz)
+    private static double[] LessLowPass(ReadOnlySpan<double> x, Butterworth filter)
     {
-        var low = new Butterworth(order, cutoffHz, UciHarLoader.RateHz).Apply(x);
+        var low = filter.Apply(x);
         for (int t = 0; t < low.Length; t++) low[t] = x[t] - low[t];
         return low;
     }
