@@ -164,14 +164,16 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
     /// <summary>
     /// Refuses a grid whose started or finished cells were run with other options than the grid now gives them (the
     /// grid file was edited, or a quick run with --epochs / --max-batches used the same folder): skipping such a cell
-    /// would put its old result in the new table. Cells without a record (from before records, or copied in) pass.
+    /// would put its old result in the new table. Cells without a record (from before records) pass. A grid folder
+    /// that was moved, or cells copied from another grid's folder, are compared as if recorded here: paths under the
+    /// folder the cell was run in (its --out, a --teacher trained by that grid) count relative to it.
     /// </summary>
     public void CheckRecords(IEnumerable<GridCell> cells)
     {
         foreach (var c in cells)
         {
             if (!File.Exists(c.RecordPath) || !(c.Finished || c.Started)) continue;
-            var was = EffectiveOptions(File.ReadAllLines(c.RecordPath).Where(l => l.Length > 0).ToList());
+            var was = RebasedOnto(EffectiveOptions(File.ReadAllLines(c.RecordPath).Where(l => l.Length > 0).ToList()), c);
             var now = EffectiveOptions(c.RecordedOptions());
             var diffs = was.Keys.Union(now.Keys)
                 .Where(k => !was.TryGetValue(k, out var a) || !now.TryGetValue(k, out var b) || a != b)
@@ -183,6 +185,20 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
                 + "a quick run with --epochs or --max-batches belongs in a folder of its own (--out).");
         }
         static string Show(string v) => v.Length == 0 ? "(given)" : v;
+    }
+
+    /// <summary>Recorded options with the grid folder the cell ran in (its recorded --out minus the cell's place in the
+    /// grid) replaced by this grid's folder; a record whose --out is not the cell's place under some folder is left as is.</summary>
+    private Dictionary<string, string> RebasedOnto(Dictionary<string, string> recorded, GridCell c)
+    {
+        if (!recorded.TryGetValue("--out", out var recordedOut)) return recorded;
+        string sep = Path.DirectorySeparatorChar.ToString();
+        string place = sep + Path.GetRelativePath(OutDir, c.Dir);
+        if (!recordedOut.EndsWith(place, StringComparison.Ordinal)) return recorded;
+        string oldRoot = recordedOut[..^place.Length];
+        if (oldRoot == OutDir) return recorded;
+        return recorded.ToDictionary(kv => kv.Key, kv => kv.Value == oldRoot ? OutDir
+            : kv.Value.StartsWith(oldRoot + sep, StringComparison.Ordinal) ? OutDir + kv.Value[oldRoot.Length..] : kv.Value);
     }
 
     /// <summary>A command line as the options it sets: the command, each option's last value (a flag's is ""), and each

@@ -550,5 +550,27 @@ public sealed class ExperimentGridTests
         Assert.Equal(["alone", "teacher", "distill"], order);
         Assert.All(cells, c => Assert.True(c.Finished, c.Dir));
         Assert.All(cells, c => Assert.False(File.Exists(CellLock.PathFor(c.Dir))));
+
+        // the grid's folder copied elsewhere (or cells copied into another grid's folder): the records name the old
+        // folder in --out and in the distillation cell's --teacher, and still match, so nothing runs again
+        var moved = dir.Sub("moved");
+        CopyTree(settings.Out!, moved);
+        var o2 = new StringWriter();
+        Assert.Equal(0, new ExperimentRunner(grid, settings with { Out = moved }, o2, TextWriter.Null).Run());
+        Assert.Contains("0 cells run, 3 already finished", o2.ToString());
+        Assert.Contains(settings.Out!, File.ReadAllText(Path.Combine(moved, "uci-har", "mobilenet-tiny--mlp", "kd-s1", "grid-cell.txt")));
+        // an option that really differs is still caught in the copy
+        var movedCell = new ExperimentRunner(grid, settings with { Out = moved }, TextWriter.Null, TextWriter.Null).Cells()[2];
+        File.WriteAllText(movedCell.RecordPath, File.ReadAllText(movedCell.RecordPath).Replace("--batch\n32", "--batch\n16"));
+        var ex = Assert.Throws<InvalidDataException>(() => new ExperimentRunner(grid, settings with { Out = moved }, TextWriter.Null, TextWriter.Null).Run());
+        Assert.Contains("--batch: 16 -> 32", ex.Message);
+        Assert.DoesNotContain("--teacher", ex.Message);
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        foreach (var d in Directory.GetDirectories(from, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(d.Replace(from, to));
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories)) File.Copy(f, f.Replace(from, to));
     }
 }
