@@ -196,7 +196,7 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
         string place = sep + Path.GetRelativePath(OutDir, c.Dir);
         if (!recordedOut.EndsWith(place, StringComparison.Ordinal)) return recorded;
         string oldRoot = recordedOut[..^place.Length];
-        if (oldRoot == OutDir) return recorded;
+        if (oldRoot.Length == 0 || oldRoot == OutDir) return recorded;
         return recorded.ToDictionary(kv => kv.Key, kv => kv.Value == oldRoot ? OutDir
             : kv.Value.StartsWith(oldRoot + sep, StringComparison.Ordinal) ? OutDir + kv.Value[oldRoot.Length..] : kv.Value);
     }
