@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
 using HarFromScratch.Engine.Autograd;
 using HarFromScratch.Engine.Devices;
 using HarFromScratch.Engine.Random;
@@ -35,20 +34,12 @@ public sealed class PredictFixture : IDisposable
     /// <summary>Experiment 1's first <see cref="Samples"/> raw rows.</summary>
     public static double[][] ReadRows()
     {
-        static double[][] Read(string file) => ReadGz(Path.Combine(TestData.Dataset("HAPT"), "RawData", file)).Take(Samples)
-            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToArray();
-        var acc = Read("acc_exp01_user01.txt.gz");
-        var gyro = Read("gyro_exp01_user01.txt.gz");
-        return acc.Zip(gyro, (a, g) => a.Concat(g).ToArray()).ToArray();
+        var acc = TestData.HaptRawAxes("acc_exp01_user01.txt");
+        var gyro = TestData.HaptRawAxes("gyro_exp01_user01.txt");
+        return Enumerable.Range(0, Samples).Select(t => new[] { acc[0][t], acc[1][t], acc[2][t], gyro[0][t], gyro[1][t], gyro[2][t] }).ToArray();
     }
 
     public void Dispose() => Dir.Dispose();
-
-    private static IEnumerable<string> ReadGz(string path)
-    {
-        using var r = new StreamReader(new GZipStream(File.OpenRead(path), CompressionMode.Decompress));
-        while (r.ReadLine() is { } l) yield return l;
-    }
 }
 
 /// <summary>`har predict` on a real HAPT recording (experiment 1's raw accelerometer and gyroscope) with a briefly trained run.</summary>

@@ -52,6 +52,15 @@ public static class TestData
     private static bool IsDataDir(string p) =>
         Directory.Exists(Path.Combine(p, "UCI-HAR")) && Directory.Exists(Path.Combine(p, "HAPT")) && Directory.Exists(Path.Combine(p, "USC-HAD"));
 
+    /// <summary>The three columns of one of HAPT's raw recordings (RawData/FILE, gzipped or not), one array per axis,
+    /// read by the loader's own parser.</summary>
+    public static double[][] HaptRawAxes(string file)
+    {
+        var p = TextParse.Locate(Path.Combine(Dataset("HAPT"), "RawData", file));
+        var v = TextParse.ParseFloatTable(TextParse.ReadAll(p), p, 3, null, out int rows);
+        return Enumerable.Range(0, 3).Select(a => Enumerable.Range(0, rows).Select(t => (double)v[t * 3 + a]).ToArray()).ToArray();
+    }
+
     public static byte[] Bytes(string relativeToRoot)
     {
         var p = TextParse.Locate(Path.Combine(Root, relativeToRoot));

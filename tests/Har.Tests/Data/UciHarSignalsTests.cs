@@ -69,20 +69,8 @@ public sealed class UciHarSignalsTests(UciHarFixture fx, ITestOutputHelper outpu
         var w = fx.Data.Train;
         const int T = 128, C = 9;
         float V(int i, int c, int t) => w.X[((long)i * C + c) * T + t];
-        double[][] Read(string file)
-        {
-            var path = Path.Combine(TestData.Dataset("HAPT"), "RawData", file);
-            using var r = new StreamReader(new System.IO.Compression.GZipStream(File.OpenRead(path), System.IO.Compression.CompressionMode.Decompress));
-            var cols = new[] { new List<double>(), new List<double>(), new List<double>() };
-            while (r.ReadLine() is { } l)
-            {
-                var p = l.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                for (int a = 0; a < 3; a++) cols[a].Add(double.Parse(p[a], System.Globalization.CultureInfo.InvariantCulture));
-            }
-            return cols.Select(c => c.ToArray()).ToArray();
-        }
-        var acc = Read("acc_exp01_user01.txt.gz");
-        var gyro = Read("gyro_exp01_user01.txt.gz");
+        var acc = TestData.HaptRawAxes("acc_exp01_user01.txt");
+        var gyro = TestData.HaptRawAxes("gyro_exp01_user01.txt");
 
         // each window's offset: its best total_acc match in the 4000 samples after the last window found (subject 1's
         // windows are in recording order); windows that match nowhere (the noise filter puts walking ones further off,
