@@ -239,9 +239,12 @@ public static class TrainCommands
     {
         var run = new Option<string>("--run") { Description = "Run folder written by har train or har distill", Required = true };
         var latencyBatch = new Option<int>("--latency-batch") { Description = "Batch size of the per-batch latency", DefaultValueFactory = _ => 64 };
-        var checkpoint = new Option<string>("--checkpoint") { Description = "best or last", DefaultValueFactory = _ => "best" };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "best (the run's selected weights) or last (the weights after its last epoch)", DefaultValueFactory = _ => "best" };
+        checkpoint.AcceptOnlyFromAmong("best", "last");
+        // the run's metrics.json is what har experiment tables read: testing other weights in place would change them
+        var outDir = new Option<string?>("--out") { Description = "Folder for metrics.json, report.md and the PNGs (default: the run folder; another folder leaves the run's own report as it is)" };
         var cmd = new Command("eval", "Evaluate a run on its test subjects: metrics, confusion matrix, curves, size and latency (JSON, Markdown, PNG)")
-            { run, latencyBatch, checkpoint, DeviceOption };
+            { run, latencyBatch, checkpoint, outDir, DeviceOption };
         cmd.SetAction(p => HarCli.Guard(stderr, () =>
         {
             var files = new RunFiles(p.GetValue(run)!);
@@ -250,19 +253,24 @@ public static class TrainCommands
             var dataOpts = config.Data with { DataDir = p.GetValue(HarCli.DataOption), CacheDir = p.GetValue(HarCli.CacheOption) };
             var data = HarData.Load(config.Train.Dataset, dataOpts);
             var model = Distillation.SmlDist.HeadSearchModel.CreateAny(config.Model, new Rng(config.Train.Seed), device); // catalogue models and BASE+HEAD students of har distill
-            var ck = p.GetValue(checkpoint) == "last" ? files.Last : files.Best;
+            bool last = p.GetValue(checkpoint) == "last";
+            var ck = last ? files.Last : files.Best;
             if (!File.Exists(ck)) throw new FileNotFoundException($"{ck}: not found (has the run finished an epoch?)");
             RunFiles.LoadModelTensors(ck, model);
             var test = Evaluator.Evaluate(model, data.Test, data.ClassNames);
             var state = files.ReadState();
-            var summary = Summarize(files, config.Train, model, device, state?.BestEpoch ?? 0, test, state?.History ?? [], p.GetValue(latencyBatch));
-            RunReport.Write(files.Dir, summary);
+            var history = state?.History ?? [];
+            var summary = Summarize(files, config.Train, model, device, state?.BestEpoch ?? 0, test, history, p.GetValue(latencyBatch));
+            if (last) summary = summary with { Selection = $"the weights after the last epoch, {(history.Count > 0 ? history[^1].Epoch : 0)} (har eval --checkpoint last)" };
+            var dir = p.GetValue(outDir) ?? files.Dir;
+            Directory.CreateDirectory(dir);
+            RunReport.Write(dir, summary);
             var inv = CultureInfo.InvariantCulture;
             stdout.WriteLine(string.Create(inv, $"{config.Train.Model} on {config.Train.Dataset} ({data.Test.Count} test windows): accuracy {test.Report.Accuracy:P2}, macro-F1 {test.Report.MacroF1:P2}"));
             foreach (var c in test.Report.PerClass)
                 stdout.WriteLine(string.Create(inv, $"  {c.Name,-22} precision {c.Precision:F3}  recall {c.Recall:F3}  F1 {c.F1:F3}  ({c.Support})"));
             stdout.WriteLine(string.Create(inv, $"parameters {summary.Parameters:N0}, MACs/window {summary.MacsPerWindow:N0}, latency {summary.LatencyMsPerWindow:F3} ms/window, {summary.LatencyMsPerBatch:F2} ms/batch of {summary.LatencyBatch} on {device.Name}"));
-            stdout.WriteLine($"wrote metrics.json, report.md, confusion.png, curves_*.png in {files.Dir}");
+            stdout.WriteLine($"{summary.Selection}; wrote metrics.json, report.md, confusion.png, curves_*.png in {dir}");
             return 0;
         }));
         return cmd;

@@ -25,6 +25,17 @@ public sealed class TrainCliTests
         foreach (var f in new[] { "config.json", "best.safetensors", "metrics.json", "report.md", "confusion.png", "curves_loss.png", "log.jsonl" })
             Assert.True(File.Exists(Path.Combine(run, f)), f);
 
+        // the last epoch's weights tested elsewhere: the report says which weights, and the run's own report is left as it is
+        var before = File.ReadAllText(Path.Combine(run, "metrics.json"));
+        var other = Path.Combine(dir.Path, "eval-last");
+        (code, o, e) = RunHar("eval", "--run", run, "--checkpoint", "last", "--out", other, "--data", TestData.Root, "--latency-batch", "8");
+        Assert.True(code == 0, o + e);
+        Assert.Contains("the weights after the last epoch, 2 (har eval --checkpoint last)", File.ReadAllText(Path.Combine(other, "report.md")));
+        Assert.Contains("har eval --checkpoint last", o);
+        Assert.True(File.Exists(Path.Combine(other, "confusion.png")));
+        Assert.Equal(before, File.ReadAllText(Path.Combine(run, "metrics.json")));
+        Assert.DoesNotContain("--checkpoint last", File.ReadAllText(Path.Combine(run, "report.md")));
+
         // the same command again refuses to overwrite; --resume of a finished run just re-reports
         (code, _, e) = RunHar("train", "--dataset", "uci-har", "--model", "mobilenet-tiny", "--epochs", "2", "--max-batches", "3", "--batch", "32", "--out", run, "--data", TestData.Root, "--seed", "2");
         Assert.Equal(1, code);
@@ -55,6 +66,7 @@ public sealed class TrainCliTests
     [InlineData(new[] { "train", "--device", "tpu" }, "unknown device 'tpu'")]
     [InlineData(new[] { "models", "--dataset", "mnist" }, "unknown dataset 'mnist'")]
     [InlineData(new[] { "eval", "--run", "/nonexistent/run" }, "config.json")]
+    [InlineData(new[] { "eval", "--run", "/nonexistent/run", "--checkpoint", "final" }, "final")]
     [InlineData(new[] { "models", "--threads", "0" }, "--threads must be at least 1, got 0")]
     [InlineData(new[] { "train", "--threads", "two" }, "two")]
     [InlineData(new[] { "profile", "--model", "mlp", "--steps", "0" }, "--steps must be at least 1, got 0")]
