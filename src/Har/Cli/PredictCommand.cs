@@ -32,7 +32,7 @@ public static class PredictCommand
             Description = "Sample rate of the recording in Hz (default: the rate of the run's dataset); a recording at another rate is resampled "
                 + "to the model's rate with a band-limited (windowed-sinc) filter, as the USC-HAD loader turns 100 Hz into 50 Hz",
         };
-        var checkpoint = new Option<string>("--checkpoint") { Description = "best or last", DefaultValueFactory = _ => "best" };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "best (the run's selected weights) or last (the weights after its last epoch; averaged with --ema)", DefaultValueFactory = _ => "best" };
         checkpoint.AcceptOnlyFromAmong("best", "last");
         var cmd = new Command("predict", "Classify a recording with a trained run: the activity and class probabilities of each window (CSV), and a summary")
             { run, input, output, plot, rateOption, accUnits, gyroUnits, stride, checkpoint, TrainCommands.DeviceOption };
@@ -47,9 +47,7 @@ public static class PredictCommand
             if (step < 1) throw new ArgumentException($"--stride must be at least 1, got {step}");
             var device = Device.Get(p.GetValue(TrainCommands.DeviceOption)!);
             var model = Distillation.SmlDist.HeadSearchModel.CreateAny(config.Model, new Rng(config.Train.Seed), device);
-            var ck = p.GetValue(checkpoint) == "last" ? files.Last : files.Best;
-            if (!File.Exists(ck)) throw new FileNotFoundException($"{ck}: not found (has the run finished an epoch?)");
-            RunFiles.LoadModelTensors(ck, model);
+            files.LoadWeights(p.GetValue(checkpoint)!, model);
 
             var path = p.GetValue(input)!;
             // a recording holds the model's channels, or (UCI-HAR) the raw ones they are derived from: units, then rate, then derivation

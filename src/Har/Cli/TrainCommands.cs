@@ -239,7 +239,7 @@ public static class TrainCommands
     {
         var run = new Option<string>("--run") { Description = "Run folder written by har train or har distill", Required = true };
         var latencyBatch = new Option<int>("--latency-batch") { Description = "Batch size of the per-batch latency", DefaultValueFactory = _ => 64 };
-        var checkpoint = new Option<string>("--checkpoint") { Description = "best (the run's selected weights) or last (the weights after its last epoch)", DefaultValueFactory = _ => "best" };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "best (the run's selected weights) or last (the weights after its last epoch; averaged with --ema)", DefaultValueFactory = _ => "best" };
         checkpoint.AcceptOnlyFromAmong("best", "last");
         // the run's metrics.json is what har experiment tables read: testing other weights in place would change them
         var outDir = new Option<string?>("--out") { Description = "Folder for metrics.json, report.md and the PNGs (default: the run folder; another folder leaves the run's own report as it is)" };
@@ -254,9 +254,7 @@ public static class TrainCommands
             var data = HarData.Load(config.Train.Dataset, dataOpts);
             var model = Distillation.SmlDist.HeadSearchModel.CreateAny(config.Model, new Rng(config.Train.Seed), device); // catalogue models and BASE+HEAD students of har distill
             bool last = p.GetValue(checkpoint) == "last";
-            var ck = last ? files.Last : files.Best;
-            if (!File.Exists(ck)) throw new FileNotFoundException($"{ck}: not found (has the run finished an epoch?)");
-            RunFiles.LoadModelTensors(ck, model);
+            files.LoadWeights(last ? "last" : "best", model);
             var test = Evaluator.Evaluate(model, data.Test, data.ClassNames);
             var state = files.ReadState();
             var history = state?.History ?? [];

@@ -140,13 +140,34 @@ public sealed class RunFiles(string dir)
     }
 
     /// <summary>Loads a model's own tensors from a checkpoint that may also hold other modules' (adapters, a co-trained teacher).</summary>
-    public static void LoadModelTensors(string path, Module model)
+    public static void LoadModelTensors(string path, Module model) => LoadModelTensors(path, model, averaged: false);
+
+    /// <summary>Loads the model's tensors from a checkpoint; with <paramref name="averaged"/> each one's EMA shadow
+    /// ("ema." + its name with '.' written as "__", see <see cref="Engine.Optim.ModelEma"/>) when the checkpoint has it.</summary>
+    private static void LoadModelTensors(string path, Module model, bool averaged)
     {
         var content = SafeTensors.Load(path);
         var own = model.StateDict();
-        var mine = content.Tensors.Where(kv => own.ContainsKey(kv.Key)).ToList();
+        var mine = new Dictionary<string, TensorData>();
+        foreach (var name in own.Keys)
+        {
+            if (averaged && content.Tensors.TryGetValue("ema." + name.Replace(".", "__"), out var shadow)) mine[name] = shadow;
+            else if (content.Tensors.TryGetValue(name, out var t)) mine[name] = t;
+        }
         try { model.LoadStateDict(mine.ToDictionary(kv => kv.Key, kv => kv.Value.Data), mine.ToDictionary(kv => kv.Key, kv => kv.Value.Shape)); }
         catch (ArgumentException e) { throw new InvalidDataException($"{path}: {e.Message}"); }
+    }
+
+    /// <summary>
+    /// Loads the weights a run tests, "best" (best.safetensors: the selected epoch) or "last" (after its last epoch).
+    /// A run trained with --ema validates and tests its averaged weights, and last.safetensors keeps those beside the live
+    /// ones (for --resume), so "last" loads the averages: the weights that run would have tested with --select-by last.
+    /// </summary>
+    public void LoadWeights(string checkpoint, Module model)
+    {
+        var path = checkpoint switch { "best" => Best, "last" => Last, _ => throw new ArgumentException($"--checkpoint: {checkpoint} is not valid; expected best or last") };
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: not found (has the run finished an epoch?)");
+        LoadModelTensors(path, model, averaged: checkpoint == "last");
     }
 
     public static void SaveOptimizer(string path, Optimizer opt) =>

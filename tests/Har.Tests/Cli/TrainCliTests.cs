@@ -46,6 +46,27 @@ public sealed class TrainCliTests
     }
 
     [Fact]
+    public void EvalOfTheLastCheckpointTestsTheAveragedWeightsOfAnEmaRun()
+    {
+        // --select-by last with --ema tests the averaged weights after the last epoch; eval --checkpoint last must find
+        // those in last.safetensors (beside the live ones kept for --resume), not the live weights
+        using var dir = new TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        var (code, o, e) = RunHar("train", "--dataset", "uci-har", "--model", "mobilenet-tiny", "--epochs", "2", "--max-batches", "3", "--batch", "32",
+            "--ema", "0.9", "--select-by", "last", "--out", run, "--data", TestData.Root, "--seed", "2");
+        Assert.True(code == 0, o + e);
+        var other = Path.Combine(dir.Path, "eval-last");
+        (code, o, e) = RunHar("eval", "--run", run, "--checkpoint", "last", "--out", other, "--data", TestData.Root, "--latency-batch", "8");
+        Assert.True(code == 0, o + e);
+        static (double acc, double loss) Read(string f)
+        {
+            using var j = System.Text.Json.JsonDocument.Parse(File.ReadAllText(f));
+            return (j.RootElement.GetProperty("accuracy").GetDouble(), j.RootElement.GetProperty("test_loss").GetDouble());
+        }
+        Assert.Equal(Read(Path.Combine(run, "metrics.json")), Read(Path.Combine(other, "metrics.json")));
+    }
+
+    [Fact]
     public void ResumeMayChangeTheDeviceButNothingElseBesidesEpochs()
     {
         var saved = new HarFromScratch.Har.Training.TrainOptions { Dataset = "hapt", Model = "resnet1d", Epochs = 10, Seed = 2, Device = "cuda" };
