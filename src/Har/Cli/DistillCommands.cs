@@ -172,8 +172,10 @@ public static class DistillCommands
         var outOpt = new Option<string?>("--out") { Description = "Output folder (default: the grid's \"out\")" };
         var estimate = new Option<int?>("--estimate") { Description = "Do not run the grid: time two epochs of N batches of each distinct cell and write the estimated time of the whole grid (estimate.md)" };
         var table = new Option<bool>("--table") { Description = "Do not run the grid: write the comparison tables (results.md, .csv, .png, results-per-class.md, .csv) from the cells finished so far, e.g. while workers run it" };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "With --table: best (each cell's selected weights, results.md) or last (each cell's weights after its last epoch, tested once into CELL/eval-last: results-last.md)", DefaultValueFactory = _ => "best" };
+        checkpoint.AcceptOnlyFromAmong("best", "last");
         var cmd = new Command("experiment", "Run a grid of distillation runs (skips finished cells, resumes interrupted ones) and write the comparison table")
-            { grid, epochs, maxBatches, outOpt, estimate, table, TrainCommands.DeviceOption, TrainCommands.QuietOption };
+            { grid, epochs, maxBatches, outOpt, estimate, table, checkpoint, TrainCommands.DeviceOption, TrainCommands.QuietOption };
         cmd.SetAction(p => HarCli.Guard(stderr, () =>
         {
             var g = ExperimentGrid.Load(p.GetValue(grid)!);
@@ -187,8 +189,9 @@ public static class DistillCommands
             if (p.GetValue(table))
             {
                 if (p.GetValue(estimate) != null) throw new ArgumentException("--table writes the table of a grid's finished cells and --estimate times a grid: give one of them");
-                return runner.Table();
+                return p.GetValue(checkpoint) == "last" ? runner.TableLast() : runner.Table();
             }
+            if (p.GetValue(checkpoint) == "last") throw new ArgumentException("--checkpoint last: tests the finished cells' last-epoch weights for a table; give it with --table");
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
             Console.CancelKeyPress += onCancel;

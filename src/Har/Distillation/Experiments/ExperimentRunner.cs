@@ -291,6 +291,38 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
     }
 
     /// <summary>
+    /// `har experiment --table --checkpoint last`: tests every finished cell's weights after its last epoch (through
+    /// `har eval --checkpoint last --out CELL/eval-last`, once per cell; later calls reuse it) and writes that table as
+    /// results-last.*. A cell that picked an early epoch on a few validation subjects can move a three-seed mean by a
+    /// point; this shows the comparison without that pick, from the runs already made.
+    /// </summary>
+    public int TableLast()
+    {
+        var cells = Cells();
+        CheckRecords(cells);
+        var finished = cells.Where(c => c.Finished).ToList();
+        if (finished.Count == 0) throw new InvalidDataException($"grid '{grid.Name}': none of its {cells.Count} cells has finished in {OutDir}; nothing to tabulate");
+        int tested = 0;
+        foreach (var c in finished)
+        {
+            var dir = Path.Combine(c.Dir, ExperimentTable.LastEpochFolder);
+            // a cell finished again since (deleted and rerun) is tested again
+            if (File.Exists(Path.Combine(dir, "metrics.json")) && File.GetLastWriteTimeUtc(Path.Combine(dir, "metrics.json")) >= File.GetLastWriteTimeUtc(Path.Combine(c.Dir, "metrics.json"))) continue;
+            var args = new List<string> { "eval", "--run", c.Dir, "--checkpoint", "last", "--out", dir };
+            if (settings.Device is { } d) args.AddRange(["--device", d]);
+            if (settings.DataDir != null) args.AddRange(["--data", settings.DataDir]);
+            if (settings.CacheDir != null) args.AddRange(["--cache", settings.CacheDir]);
+            var output = new StringWriter();
+            int code = HarCli.Run([.. args], output, stderr);
+            if (code != 0) throw new InvalidDataException($"grid '{grid.Name}': har eval --checkpoint last of {c.Dir} failed (exit {code}): {output}");
+            tested++;
+        }
+        new ExperimentTable(grid, OutDir, lastEpoch: true).Write(cells);
+        stdout.WriteLine($"{finished.Count} of {cells.Count} cells finished, {tested} tested now at their last epoch; table: {Path.Combine(OutDir, "results-last.md")}");
+        return 0;
+    }
+
+    /// <summary>
     /// Times the grid without running it: one seed of every distinct cell (teachers, students alone, each pair x method)
     /// trains two epochs of <paramref name="batches"/> batches in OUT/estimate; the second epoch's log gives the seconds per
     /// training batch and per validation pass, and the wall time the rest (data, set-up, test evaluation, report: paid once per

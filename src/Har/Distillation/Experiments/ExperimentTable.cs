@@ -8,10 +8,18 @@ namespace HarFromScratch.Har.Distillation.Experiments;
 
 /// <summary>
 /// The comparison table of a grid, from its finished cells: one row per (dataset, teacher, student, arm), written as
-/// results.md / .csv, a bar chart (results.png) and the per-class F1 table (results-per-class.md / .csv).
+/// results.md / .csv, a bar chart (results.png) and the per-class F1 table (results-per-class.md / .csv). With
+/// <paramref name="lastEpoch"/> it is built from each cell's last-epoch test (CELL/eval-last/metrics.json, written by
+/// `har eval --checkpoint last`) and written as results-last.*, beside the table of the weights the cells selected.
 /// </summary>
-public sealed class ExperimentTable(ExperimentGrid grid, string outDir)
+public sealed class ExperimentTable(ExperimentGrid grid, string outDir, bool lastEpoch = false)
 {
+    /// <summary>Where a cell's last-epoch test is written, relative to its folder.</summary>
+    public const string LastEpochFolder = "eval-last";
+
+    private string MetricsOf(GridCell c) => lastEpoch ? Path.Combine(c.Dir, LastEpochFolder, "metrics.json") : Path.Combine(c.Dir, "metrics.json");
+    private string Prefix => lastEpoch ? "results-last" : "results";
+
     /// <summary>One row of the comparison table; CellSeconds is the mean over seeds of a cell's time in epochs (training
     /// and validation, from its log; data loading and the test pass are not in it); for mutual methods also the mean test
     /// scores of the co-trained teacher (at the student's best epoch), null otherwise. VsAlone: for a distilled student,
@@ -68,7 +76,7 @@ public sealed class ExperimentTable(ExperimentGrid grid, string outDir)
     {
         var rows = new List<Row>();
         // each finished cell's metrics.json, read once: the rows and the pairing with the student alone both use it
-        var metrics = cells.Where(c => c.Finished).ToDictionary(c => c, c => JsonDocument.Parse(File.ReadAllText(Path.Combine(c.Dir, "metrics.json"))).RootElement);
+        var metrics = cells.Where(c => c.Finished).ToDictionary(c => c, c => JsonDocument.Parse(File.ReadAllText(MetricsOf(c))).RootElement);
         static double F1(JsonElement x) => x.GetProperty("macro_f1").GetDouble();
         var alone = metrics.Where(kv => kv.Key.Kind == "alone").ToDictionary(kv => (kv.Key.Dataset, kv.Key.Student, kv.Key.Seed), kv => F1(kv.Value));
         var reference = grid.CompareTo is not { } refArm ? [] : metrics.Where(kv => kv.Key.Kind == "distill" && string.Equals(kv.Key.Method, refArm, StringComparison.OrdinalIgnoreCase))
@@ -85,7 +93,8 @@ public sealed class ExperimentTable(ExperimentGrid grid, string outDir)
             var acc = m.Select(x => x.GetProperty("accuracy").GetDouble()).ToArray();
             var f1 = m.Select(F1).ToArray();
             var first = m[0];
-            var teacher = finished.Select(CoTrainedTeacher).Where(t => t != null).Select(t => t!.Value).ToList();
+            // the log's co-trained teacher was tested with the student's selected weights, not its last ones
+            var teacher = lastEpoch ? [] : finished.Select(CoTrainedTeacher).Where(t => t != null).Select(t => t!.Value).ToList();
             rows.Add(new Row(g.Key.Dataset, g.Key.Teacher, g.Key.Student, g.Key.Method, m.Count, acc.Average(), Std(acc), f1.Average(), Std(f1),
                 first.GetProperty("parameters").GetInt64(), first.GetProperty("macs_per_window").GetInt64(), m.Average(x => x.GetProperty("latency_ms_per_window").GetDouble()),
                 finished.Average(EpochSeconds), teacher.Count > 0 ? teacher.Average(t => t.acc) : null, teacher.Count > 0 ? teacher.Average(t => t.f1) : null,
@@ -118,19 +127,23 @@ public sealed class ExperimentTable(ExperimentGrid grid, string outDir)
                     csv.AppendLine(string.Create(inv, $"{r.Dataset},{r.Teacher},{r.Student},{r.Method},{r.Seeds},{c.Name},{c.Mean:R},{c.Std:R}"));
             }
         }
-        AtomicFile.WriteAllText(Path.Combine(outDir, "results-per-class.md"), md.ToString());
-        AtomicFile.WriteAllText(Path.Combine(outDir, "results-per-class.csv"), csv.ToString());
+        AtomicFile.WriteAllText(Path.Combine(outDir, $"{Prefix}-per-class.md"), md.ToString());
+        AtomicFile.WriteAllText(Path.Combine(outDir, $"{Prefix}-per-class.csv"), csv.ToString());
     }
 
     private static double Std(double[] v) => v.Length < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - v.Average()) * (x - v.Average())) / (v.Length - 1));
 
-    /// <summary>Writes results.md, results.csv, results-per-class.md/.csv and results.png from the finished cells.</summary>
+    /// <summary>Writes results.md, results.csv, results-per-class.md/.csv and results.png (results-last.* for the last
+    /// epoch's table) from the finished cells.</summary>
     public void Write(List<GridCell> cells)
     {
         var rows = Rows(cells);
         var inv = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
-        md.AppendLine($"# {grid.Name}").AppendLine();
+        md.AppendLine($"# {grid.Name}{(lastEpoch ? ": the weights after each cell's last epoch" : "")}").AppendLine();
+        if (lastEpoch)
+            md.AppendLine("Every cell tested with its weights after the last epoch (`har eval --checkpoint last`, in CELL/eval-last), whatever epoch it selected: "
+                + "the same comparison without the noise of picking an epoch on a few validation subjects. results.md holds the selected weights' table.").AppendLine();
         md.AppendLine("Test-subject accuracy and macro-F1 (%), mean ± std over seeds; size and latency of the model of the row (the student, or the teacher in teacher rows). "
             + "Δ F1 vs alone: the distilled student's macro-F1 minus the student alone's, paired by seed (mean ± std), on how many seeds it is ≥ the student alone, "
             + "and the 95 % confidence interval of the mean difference (Student t over the pairs; one that holds 0 does not tell the two apart)"
@@ -153,8 +166,8 @@ public sealed class ExperimentTable(ExperimentGrid grid, string outDir)
         // (a row's mean times its seeds gives back its cells' sum: no log is read again)
         md.AppendLine().AppendLine(string.Create(inv, $"s/cell: a cell's time in epochs (training and validation; data loading and testing not included), mean over seeds. {rows.Sum(r => r.Seeds)} finished cells, {rows.Sum(r => r.CellSeconds * r.Seeds) / 3600:F2} h of epochs one after another."));
         Directory.CreateDirectory(outDir);
-        AtomicFile.WriteAllText(Path.Combine(outDir, "results.md"), md.ToString());
-        AtomicFile.WriteAllText(Path.Combine(outDir, "results.csv"), csv.ToString());
+        AtomicFile.WriteAllText(Path.Combine(outDir, $"{Prefix}.md"), md.ToString());
+        AtomicFile.WriteAllText(Path.Combine(outDir, $"{Prefix}.csv"), csv.ToString());
         WritePerClass(rows);
 
         // chart: one group per (dataset, pair), one bar per method (student alone first), macro-F1 in %
@@ -172,6 +185,6 @@ public sealed class ExperimentTable(ExperimentGrid grid, string outDir)
                 var r = rows.FirstOrDefault(x => x.Dataset == ds && x.Student == st && x.Method == series[s] && (series[s] == "alone" || x.Teacher == t));
                 if (r != null) { mean[g, s] = 100 * r.F1Mean; std[g, s] = 100 * r.F1Std; }
             }
-        Plots.Bars(pairs.Select(p => $"{p.ds}: {p.t}->{p.s}").ToList(), series, mean, std, Path.Combine(outDir, "results.png"), grid.Name, "macro-F1 (%)");
+        Plots.Bars(pairs.Select(p => $"{p.ds}: {p.t}->{p.s}").ToList(), series, mean, std, Path.Combine(outDir, $"{Prefix}.png"), grid.Name + (lastEpoch ? " (last epoch)" : ""), "macro-F1 (%)");
     }
 }

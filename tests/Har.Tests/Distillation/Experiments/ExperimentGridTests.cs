@@ -68,6 +68,23 @@ public sealed class ExperimentGridTests
         Assert.True(col > 0, csv[0]);
         Assert.Equal(seconds.Average(), double.Parse(csv[1].Split(',')[col], System.Globalization.CultureInfo.InvariantCulture), 6);
         Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"2 finished cells, {seconds.Sum() / 3600:F2} h of epochs"), md);
+
+        // the table of the last epoch's weights: each finished cell tested once into CELL/eval-last, then reused.
+        // With one epoch the last weights are the selected ones, so the scores equal results.csv's
+        var o4 = new StringWriter();
+        Assert.Equal(0, new ExperimentRunner(grid, settings, o4, e).TableLast());
+        Assert.Contains("2 of 2 cells finished, 2 tested now at their last epoch", o4.ToString());
+        Assert.All(cells, c => Assert.True(File.Exists(Path.Combine(c.Dir, "eval-last", "metrics.json")), c.Dir));
+        var lastMd = File.ReadAllText(Path.Combine(outDir, "results-last.md"));
+        Assert.Contains("the weights after each cell's last epoch", lastMd);
+        Assert.Matches(@"\| hmkd \| 2 \|.*\| - \|\r?\n", lastMd);   // no co-trained teacher score: the log's is at the selected weights
+        var lastCsv = File.ReadAllLines(Path.Combine(outDir, "results-last.csv"));
+        int f1 = Array.IndexOf(csv[0].Split(','), "macro_f1_mean");
+        Assert.Equal(csv[1].Split(',')[f1], lastCsv[1].Split(',')[f1]);
+        foreach (var f in new[] { "results-last.png", "results-last-per-class.md" }) Assert.True(File.Exists(Path.Combine(outDir, f)), f);
+        var o5 = new StringWriter();
+        Assert.Equal(0, new ExperimentRunner(grid, settings, o5, e).TableLast());
+        Assert.Contains("0 tested now", o5.ToString());
     }
 
     [Fact]
@@ -422,6 +439,9 @@ public sealed class ExperimentGridTests
         var o = new StringWriter(); var e = new StringWriter();
         Assert.Equal(HarFromScratch.Har.Cli.HarCli.DataError, HarFromScratch.Har.Cli.HarCli.Run(["experiment", "--grid", gridFile, "--out", outDir, "--table"], o, e));
         Assert.Contains("none of its 4 cells has finished", e.ToString());
+        e = new StringWriter();
+        Assert.NotEqual(0, HarFromScratch.Har.Cli.HarCli.Run(["experiment", "--grid", gridFile, "--out", outDir, "--checkpoint", "last"], o, e));
+        Assert.Contains("--checkpoint last: tests the finished cells' last-epoch weights for a table; give it with --table", e.ToString());
 
         var cells = new ExperimentRunner(ExperimentGrid.Load(gridFile), new ExperimentRunner.Settings { Out = outDir }, TextWriter.Null, TextWriter.Null).Cells();
         foreach (var c in cells.Where(c => c.Seed == 1))
