@@ -253,13 +253,13 @@ public static class TrainCommands
             var dataOpts = config.Data with { DataDir = p.GetValue(HarCli.DataOption), CacheDir = p.GetValue(HarCli.CacheOption) };
             var data = HarData.Load(config.Train.Dataset, dataOpts);
             var model = Distillation.SmlDist.HeadSearchModel.CreateAny(config.Model, new Rng(config.Train.Seed), device); // catalogue models and BASE+HEAD students of har distill
-            bool last = p.GetValue(checkpoint) == "last";
-            files.LoadWeights(last ? "last" : "best", model);
+            var which = p.GetValue(checkpoint)!;
+            files.LoadWeights(which, model);
             var test = Evaluator.Evaluate(model, data.Test, data.ClassNames);
             var state = files.ReadState();
             var history = state?.History ?? [];
             var summary = Summarize(files, config.Train, model, device, state?.BestEpoch ?? 0, test, history, p.GetValue(latencyBatch));
-            if (last) summary = summary with { Selection = $"the weights after the last epoch, {(history.Count > 0 ? history[^1].Epoch : 0)} (har eval --checkpoint last)" };
+            if (which == "last") summary = summary with { Selection = $"the weights after the last epoch, {(history.Count > 0 ? history[^1].Epoch : 0)} (har eval --checkpoint last)" };
             var dir = p.GetValue(outDir) ?? files.Dir;
             Directory.CreateDirectory(dir);
             RunReport.Write(dir, summary);

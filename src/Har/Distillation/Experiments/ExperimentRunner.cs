@@ -145,10 +145,18 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
         if (settings.MaxBatches is { } b) overrides.AddRange(["--max-batches", S((ulong)b)]);
         if (settings.Device is { } d) overrides.AddRange(["--device", d]);
         var result = GridArgs.Override(args, overrides);
-        if (settings.DataDir != null) { result.Add("--data"); result.Add(settings.DataDir); }
-        if (settings.CacheDir != null) { result.Add("--cache"); result.Add(settings.CacheDir); }
+        result.AddRange(DataArgs());
         if (settings.Quiet) result.Add("--quiet");
         return result;
+    }
+
+    /// <summary>Where the data and its cache are, as the command line gave them to the grid (for every `har` it calls).</summary>
+    private List<string> DataArgs()
+    {
+        var args = new List<string>();
+        if (settings.DataDir != null) args.AddRange(["--data", settings.DataDir]);
+        if (settings.CacheDir != null) args.AddRange(["--cache", settings.CacheDir]);
+        return args;
     }
 
     /// <summary>How long a worker waits before looking again when every remaining cell is taken by another worker or
@@ -281,13 +289,20 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
     /// <summary>Writes the table from the cells finished so far and runs nothing (`har experiment --table`).</summary>
     public int Table()
     {
-        var cells = Cells();
-        CheckRecords(cells);
+        var cells = CellsToTabulate();
         int finished = cells.Count(c => c.Finished);
-        if (finished == 0) throw new InvalidDataException($"grid '{grid.Name}': none of its {cells.Count} cells has finished in {OutDir}; nothing to tabulate");
         WriteTable(cells);
         stdout.WriteLine($"{finished} of {cells.Count} cells finished; table: {Path.Combine(OutDir, "results.md")}");
         return 0;
+    }
+
+    /// <summary>Every cell, after the record check, for a table; an error when none has finished.</summary>
+    private List<GridCell> CellsToTabulate()
+    {
+        var cells = Cells();
+        CheckRecords(cells);
+        if (!cells.Any(c => c.Finished)) throw new InvalidDataException($"grid '{grid.Name}': none of its {cells.Count} cells has finished in {OutDir}; nothing to tabulate");
+        return cells;
     }
 
     /// <summary>
@@ -298,20 +313,17 @@ public sealed class ExperimentRunner(ExperimentGrid grid, ExperimentRunner.Setti
     /// </summary>
     public int TableLast()
     {
-        var cells = Cells();
-        CheckRecords(cells);
+        var cells = CellsToTabulate();
         var finished = cells.Where(c => c.Finished).ToList();
-        if (finished.Count == 0) throw new InvalidDataException($"grid '{grid.Name}': none of its {cells.Count} cells has finished in {OutDir}; nothing to tabulate");
         int tested = 0;
         foreach (var c in finished)
         {
-            var dir = Path.Combine(c.Dir, ExperimentTable.LastEpochFolder);
+            var last = ExperimentTable.LastEpochMetrics(c);
             // a cell finished again since (deleted and rerun) is tested again
-            if (File.Exists(Path.Combine(dir, "metrics.json")) && File.GetLastWriteTimeUtc(Path.Combine(dir, "metrics.json")) >= File.GetLastWriteTimeUtc(Path.Combine(c.Dir, "metrics.json"))) continue;
-            var args = new List<string> { "eval", "--run", c.Dir, "--checkpoint", "last", "--out", dir };
+            if (File.Exists(last) && File.GetLastWriteTimeUtc(last) >= File.GetLastWriteTimeUtc(Path.Combine(c.Dir, "metrics.json"))) continue;
+            var args = new List<string> { "eval", "--run", c.Dir, "--checkpoint", "last", "--out", Path.GetDirectoryName(last)! };
             if (settings.Device is { } d) args.AddRange(["--device", d]);
-            if (settings.DataDir != null) args.AddRange(["--data", settings.DataDir]);
-            if (settings.CacheDir != null) args.AddRange(["--cache", settings.CacheDir]);
+            args.AddRange(DataArgs());
             var output = new StringWriter();
             int code = HarCli.Run([.. args], output, stderr);
             if (code != 0) throw new InvalidDataException($"grid '{grid.Name}': har eval --checkpoint last of {c.Dir} failed (exit {code}): {output}");

@@ -14,10 +14,10 @@ namespace HarFromScratch.Har.Distillation.Experiments;
 /// </summary>
 public sealed class ExperimentTable(ExperimentGrid grid, string outDir, bool lastEpoch = false)
 {
-    /// <summary>Where a cell's last-epoch test is written, relative to its folder.</summary>
-    public const string LastEpochFolder = "eval-last";
+    /// <summary>A cell's last-epoch test (`har eval --checkpoint last --out CELL/eval-last`).</summary>
+    public static string LastEpochMetrics(GridCell c) => Path.Combine(c.Dir, "eval-last", "metrics.json");
 
-    private string MetricsOf(GridCell c) => lastEpoch ? Path.Combine(c.Dir, LastEpochFolder, "metrics.json") : Path.Combine(c.Dir, "metrics.json");
+    private string MetricsOf(GridCell c) => lastEpoch ? LastEpochMetrics(c) : Path.Combine(c.Dir, "metrics.json");
     private string Prefix => lastEpoch ? "results-last" : "results";
 
     /// <summary>One row of the comparison table; CellSeconds is the mean over seeds of a cell's time in epochs (training
